@@ -1,0 +1,7 @@
+"""pytest-ecom: benchmark e-commerce customer-service agents with pytest."""
+
+__version__ = "0.1.0"
+
+from pytest_ecom.agents import AgentContext, AgentSpec, register_agent  # noqa: E402
+
+__all__ = ["AgentContext", "AgentSpec", "__version__", "register_agent"]

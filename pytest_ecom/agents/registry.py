@@ -1,0 +1,94 @@
+"""Resolving ``--agent`` to an agent: registered names, entry points, ``module:attr``."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+ENTRY_POINT_GROUP = "pytest_ecom.agents"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """A named agent. With ``factory=True`` the target is called once per trial with the context.
+
+    ``needs_task`` (reference agents only, such as ``oracle``) also passes the
+    prepared task to the factory; an agent under test must never use it.
+    """
+
+    name: str
+    target: Callable[..., Any]
+    factory: bool = False
+    needs_task: bool = False
+
+
+_REGISTRY: dict[str, AgentSpec] = {}
+_BUILTIN = {"oracle": "pytest_ecom.agents.oracle:ORACLE"}
+
+
+def register_agent(name: str, target: Callable[..., Any] | None = None, *, factory: bool = False) -> Any:
+    """Register an agent under ``name``; usable as a call or as a decorator.
+
+    >>> @register_agent("echo")
+    ... def echo(messages, tools, context):
+    ...     return "You said: " + messages[-1]["content"]
+    """
+
+    def add(obj: F) -> F:
+        _REGISTRY[name] = AgentSpec(name, obj, factory=factory)
+        return obj
+
+    return add(target) if target is not None else add
+
+
+def _coerce(name: str, obj: Any) -> AgentSpec:
+    if isinstance(obj, AgentSpec):
+        return obj
+    if callable(obj):
+        return AgentSpec(name, obj, factory=isinstance(obj, type))
+    raise TypeError(f"agent {name!r} is {type(obj).__name__}, not a callable")
+
+
+def _load_target(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def known_agents(extra: dict[str, Any] | None = None) -> list[str]:
+    names = set(_BUILTIN) | set(_REGISTRY) | set(extra or {})
+    names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+class UnknownAgent(LookupError):
+    pass
+
+
+def resolve_agent(name: str, extra: dict[str, Any] | None = None) -> AgentSpec:
+    """Find an agent by name (decorator, conftest hook ``extra``, entry point, built-in) or ``module:attr``."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if extra and name in extra:
+        return _coerce(name, extra[name])
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return _coerce(name, ep.load())
+    if name in _BUILTIN:
+        return _coerce(name, _load_target(_BUILTIN[name]))
+    if ":" in name:
+        try:
+            return _coerce(name, _load_target(name))
+        except (ImportError, AttributeError) as exc:
+            raise UnknownAgent(f"--agent={name}: cannot load it ({exc})") from None
+    raise UnknownAgent(
+        f"--agent={name}: no agent of that name. Known agents: {', '.join(known_agents(extra))}. "
+        "Register one with @pytest_ecom.register_agent, the pytest_ecom_agents hook, the "
+        f"{ENTRY_POINT_GROUP!r} entry point group, or pass module:attr."
+    )

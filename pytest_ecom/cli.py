@@ -1,0 +1,95 @@
+"""The ``pytest-ecom`` command: check task files, print the schema, list a store's tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from pytest_ecom.spec import TASK_SUFFIX, SpecError
+
+
+def _task_files(paths: Sequence[str]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob(f"*{TASK_SUFFIX}") if p.is_file())
+        elif path.is_file():
+            yield path
+        else:
+            raise FileNotFoundError(raw)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pytest_ecom.prepare import load_prepared
+
+    count, bad = 0, 0
+    try:
+        files = list(_task_files(args.paths))
+    except FileNotFoundError as exc:
+        print(f"error: no such file or directory: {exc}", file=sys.stderr)
+        return 2
+    for path in files:
+        count += 1
+        try:
+            load_prepared(path)
+        except SpecError as exc:
+            bad += 1
+            print(exc.format(Path.cwd()), file=sys.stderr)
+    if count == 0:
+        print(f"error: no *{TASK_SUFFIX} files found in {' '.join(args.paths)}", file=sys.stderr)
+        return 2
+    print(f"{count - bad} of {count} task file(s) valid")
+    return 1 if bad else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from pytest_ecom.spec.schema import persona_json_schema, render, task_json_schema
+
+    sys.stdout.write(render(persona_json_schema() if args.persona else task_json_schema()))
+    return 0
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from pytest_ecom.domains import load_domain
+
+    try:
+        domain = load_domain(args.store, Path.cwd())
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(domain.tools.schemas(), indent=2, ensure_ascii=False))
+        return 0
+    for tool in domain.tools:
+        params = ", ".join(tool.parameters.get("properties", {}))
+        kind = "writes" if tool.writes else "reads "
+        print(f"{kind}  {tool.name}({params})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pytest-ecom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("validate", help="check task files without running them (exit 1 on problems)")
+    p.add_argument("paths", nargs="+", help="task files or folders")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of personas)")
+    p.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
+    p.set_defaults(func=cmd_schema)
+    p = sub.add_parser("tools", help="list a store's tools (--json: their OpenAI definitions)")
+    p.add_argument("store", help="e.g. home_appliances")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_tools)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""``*.task.yaml`` → a File collector → one item per trial (``id[i-N]``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_ecom.items import TrialItem
+from pytest_ecom.options import SETTINGS
+from pytest_ecom.prepare import load_prepared
+from pytest_ecom.spec import SpecError
+
+NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
+
+
+SEEN_TAGS = pytest.StashKey[set[str]]()
+
+
+def register_tag_markers(config: pytest.Config, tags: list[str]) -> None:
+    """Task tags become markers; registering them keeps ``--strict-markers`` happy."""
+    seen = config.stash.setdefault(SEEN_TAGS, set())
+    for tag in tags:
+        if tag not in seen:
+            seen.add(tag)
+            config.addinivalue_line("markers", f"{tag}: pytest-ecom task tag")
+
+
+class TaskFile(pytest.File):
+    """One task file. Every problem in it is a collection error naming file, line and fix."""
+
+    def collect(self) -> Iterator[TrialItem]:
+        try:
+            prepared = load_prepared(self.path)
+        except SpecError as exc:
+            raise self.CollectError(exc.format(self.config.invocation_params.dir)) from None
+        settings = self.config.stash[SETTINGS]
+        tags = list(prepared.task.tags)
+        register_tag_markers(self.config, tags)
+        n = settings.repeat
+        for trial in range(1, n + 1):
+            item = TrialItem.from_parent(self, name=f"{prepared.id}[{trial}-{n}]", prepared=prepared,
+                                         trial=trial, repeat=n)
+            for tag in tags:
+                item.add_marker(tag)
+            if settings.agent is None:
+                item.add_marker(pytest.mark.skip(reason=NO_AGENT))
+            yield item

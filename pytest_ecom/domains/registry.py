@@ -1,0 +1,106 @@
+"""Finding and loading domains (once per process)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from pytest_ecom.store import Store, load_tables
+from pytest_ecom.tools import Tool, ToolSet
+
+_BUILTIN = {"home_appliances": "pytest_ecom.domains.home_appliances:DOMAIN"}
+ENTRY_POINT_GROUP = "pytest_ecom.domains"
+# The checkout this package lives in (editable installs, the project's own tests).
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """The code half of a domain: its name and tools."""
+
+    name: str
+    tools: tuple[Tool, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A loaded domain: tools, policy and the shared read-only base tables."""
+
+    name: str
+    tools: ToolSet
+    policy: str
+    base: dict[str, dict[str, Any]]
+    fixture_dir: Path
+
+    def new_store(self) -> Store:
+        return Store(self.base)
+
+
+_REGISTERED: dict[str, DomainSpec] = {}
+
+
+def register_domain(spec: DomainSpec) -> DomainSpec:
+    """Make a domain available by name in this process (e.g. from a conftest.py)."""
+    _REGISTERED[spec.name] = spec
+    _domain_spec.cache_clear()
+    _load.cache_clear()
+    return spec
+
+
+def _spec_targets() -> dict[str, str]:
+    targets = {name: "" for name in _REGISTERED}
+    targets.update(_BUILTIN)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        targets.setdefault(ep.name, ep.value)
+    return targets
+
+
+def known_domains() -> list[str]:
+    return sorted(_spec_targets())
+
+
+@functools.cache
+def _domain_spec(name: str) -> DomainSpec:
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    target = _spec_targets()[name]
+    module, _, attr = target.partition(":")
+    spec = getattr(importlib.import_module(module), attr)
+    if not isinstance(spec, DomainSpec):
+        raise TypeError(f"{target} is not a DomainSpec")
+    return spec
+
+
+def find_fixture_dir(name: str, near: Path) -> Path | None:
+    """``fixtures/<name>/`` in the nearest ancestor of ``near``, else in the project checkout."""
+    start = near if near.is_dir() else near.parent
+    for folder in (start, *start.parents, _PROJECT_ROOT):
+        candidate = folder / "fixtures" / name
+        if (candidate / "store.json").is_file():
+            return candidate
+    return None
+
+
+@functools.cache
+def _load(name: str, fixture_dir: Path) -> Domain:
+    spec = _domain_spec(name)
+    policy_file = fixture_dir / "policy.md"
+    policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
+    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir)
+
+
+def load_domain(name: str, near: Path) -> Domain:
+    """Load a domain once per process. Raises LookupError with the fix when it cannot."""
+    if name not in _spec_targets():
+        raise LookupError(
+            f"unknown store {name!r}; known stores: {', '.join(known_domains())} "
+            f"(a new one is registered under the entry point group {ENTRY_POINT_GROUP!r})"
+        )
+    fixture_dir = find_fixture_dir(name, near)
+    if fixture_dir is None:
+        raise LookupError(f"store {name!r} has no fixtures/{name}/store.json beside the tasks or in the project")
+    return _load(name, fixture_dir.resolve())

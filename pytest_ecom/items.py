@@ -1,0 +1,110 @@
+"""The trial item: a thin view over the core.
+
+The episode runs in setup (a harness error shows as pytest ERROR), scoring in
+runtest (a wrong answer shows as FAILED with what differed, the last turns and
+a command that reruns exactly this trial).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pytest_ecom.prepare import PreparedTask
+from pytest_ecom.record import LAST_TURNS, make_record
+from pytest_ecom.runner import TrialRun, run_trial
+from pytest_ecom.scoring.trial import reward, score_trajectory
+from pytest_ecom.session import STATE
+
+
+class TrialError(Exception):
+    """The trial could not be run to the end (harness, provider, customer or agent crash)."""
+
+
+class TrialFailed(Exception):
+    """The agent's trial was scored and failed."""
+
+
+class TrialItem(pytest.Item):
+    def __init__(self, *, prepared: PreparedTask, trial: int, repeat: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.prepared = prepared
+        self.trial = trial
+        self.repeat = repeat
+        self.run: TrialRun | None = None
+        self.record: dict[str, Any] | None = None
+
+    def setup(self) -> None:
+        state = self.config.stash[STATE]
+        siblings = state.siblings.get(self.prepared.id, ())
+        self.run = state.pool.get(
+            self.prepared.id, self.trial,
+            lambda index: run_trial(self.prepared, state.agent, index, state.agent_options, state.settings.timeout),
+            siblings,
+        )
+        if self.run.error is not None:
+            self.record = make_record(self.run, self.repeat, None)
+            raise TrialError(self.run.error.message)
+
+    def runtest(self) -> None:
+        assert self.run is not None
+        dimensions = score_trajectory(self.prepared, self.run.trajectory)
+        self.record = make_record(self.run, self.repeat, dimensions)
+        if not reward(dimensions):
+            raise TrialFailed()
+
+    def teardown(self) -> None:
+        self.run = None  # the trajectory is not needed once the record exists
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, (TrialFailed, TrialError)) and self.record is not None:
+            settings = self.config.stash[STATE].settings
+            return explain(self.record, settings.rerun_command(self.nodeid))
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Any, int, str]:
+        return self.path, 0, f"trial {self.name}"
+
+
+def explain(record: dict[str, Any], rerun: str) -> str:
+    """What differed, the last turns, and how to rerun this trial alone."""
+    lines = []
+    if record["outcome"] == "error":
+        err = record["error"]
+        lines.append(f"trial error ({err['source']}): {err['message']}")
+        lines.append("errors are not agent failures: they are reported apart and left out of pass^k")
+    else:
+        lines.append(f"trial failed (ended by {record['end_reason']}, {record['turns']} customer turns, "
+                     f"{record['tool_calls']} tool calls)")
+        for name, dim in record["dimensions"].items():
+            verdict = {True: "ok", False: "FAILED", None: "not checked"}[dim["passed"]]
+            lines.append(f"  {name}: {verdict}")
+            for problem in dim.get("problems", []):
+                lines.append(f"    - {problem}")
+    transcript = record.get("transcript") or []
+    if transcript:
+        lines.append(f"last turns ({min(len(transcript), LAST_TURNS)} of {len(transcript)}):")
+        for entry in transcript[-LAST_TURNS:]:
+            lines.append("  " + _turn_line(entry))
+    lines.append(f"rerun this trial: {rerun}")
+    return "\n".join(lines)
+
+
+def _turn_line(entry: dict[str, Any]) -> str:
+    role = entry["role"]
+    if role == "tool":
+        mark = "" if entry.get("ok", True) else " (error)"
+        return f"tool {entry.get('name')}{mark} → {_clip(entry['content'])}"
+    if entry.get("tool_calls"):
+        calls = ", ".join(f"{c['function']['name']}({_clip(c['function']['arguments'], 80)})" for c in entry["tool_calls"])
+        return f"agent calls {calls}"
+    who = {"user": "customer", "assistant": "agent"}.get(role, role)
+    return f"{who}: {_clip(entry.get('content') or '')}"
+
+
+def _clip(text: Any, width: int = 160) -> str:
+    text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,62 @@
+"""Command-line options, parsed once into a frozen :class:`Settings` kept in ``config.stash``."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SETTINGS = pytest.StashKey["Settings"]()
+
+
+@dataclass(frozen=True)
+class Settings:
+    agent: str | None
+    repeat: int
+    report: Path | None
+    concurrency: int
+    timeout: float | None
+
+    def rerun_command(self, nodeid: str) -> str:
+        """A one-line command that reruns exactly one trial (same id, same seed)."""
+        parts = ["pytest", nodeid, f"--agent={self.agent}", f"--repeat={self.repeat}"]
+        if self.timeout is not None:
+            parts.append(f"--ecom-timeout={self.timeout:g}")
+        return shlex.join(parts)
+
+    def fingerprint_options(self) -> dict[str, object]:
+        return {"repeat": self.repeat, "timeout": self.timeout}
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be 1 or more")
+    return value
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ecom", "pytest-ecom: benchmark e-commerce agents")
+    group.addoption("--agent", default=None, metavar="NAME",
+                    help="agent under test: a registered name (e.g. oracle) or module:attr. "
+                         "Without it, tasks are collected and validated but skipped.")
+    group.addoption("--repeat", type=_positive_int, default=1, metavar="N",
+                    help="trials per task (items id[1-N] .. id[N-N]); pass^k is reported for k <= N (default 1)")
+    group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
+    group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
+                    help="trials of one task run concurrently in a process (default 4)")
+    group.addoption("--ecom-timeout", type=float, default=None, metavar="SECONDS",
+                    help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    report = config.getoption("--ecom-report")
+    return Settings(
+        agent=config.getoption("--agent"),
+        repeat=config.getoption("--repeat"),
+        report=Path(report) if report else None,
+        concurrency=config.getoption("--ecom-concurrency"),
+        timeout=config.getoption("--ecom-timeout"),
+    )

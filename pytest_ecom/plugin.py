@@ -1,0 +1,126 @@
+"""pytest hooks of pytest-ecom (entry point ``pytest11: ecom``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_ecom import hookspecs
+from pytest_ecom.agents import UnknownAgent, resolve_agent
+from pytest_ecom.collect import TaskFile
+from pytest_ecom.items import TrialItem
+from pytest_ecom.options import SETTINGS, add_options, read_settings
+from pytest_ecom.reporting.json_report import build_report, write_report
+from pytest_ecom.reporting.terminal import summary_lines
+from pytest_ecom.runner import TrialPool
+from pytest_ecom.scoring.summary import summarize
+from pytest_ecom.session import STATE, RunState
+from pytest_ecom.spec import TASK_SUFFIX
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "reruns", 0):
+        raise pytest.UsageError(
+            "pytest-ecom refuses --reruns: rerunning failed trials until they pass would inflate pass^k. "
+            "Use --repeat=N to run every trial N times and read pass^k."
+        )
+    settings = read_settings(config)
+    config.stash[SETTINGS] = settings
+    config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
+    agent = None
+    if settings.agent is not None:
+        extra: dict[str, Any] = {}
+        for found in config.hook.pytest_ecom_agents():
+            extra.update(found or {})
+        try:
+            agent = resolve_agent(settings.agent, extra)
+        except UnknownAgent as exc:
+            raise pytest.UsageError(str(exc)) from None
+    state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
+    config.stash[STATE] = state
+    config.pluginmanager.register(EcomSession(config, state), "ecom-session")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.name.endswith(TASK_SUFFIX):
+        return TaskFile.from_parent(parent, path=file_path)
+    return None
+
+
+class EcomSession:
+    """Per-session hooks, registered in ``pytest_configure`` (the pattern of pytest's junitxml)."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Remember each task's selected trials so they can start together; not on xdist
+        workers, which are handed only some of them."""
+        if _is_worker(self.config):
+            return
+        siblings: dict[str, list[int]] = {}
+        for item in session.items:
+            if isinstance(item, TrialItem):
+                siblings.setdefault(item.prepared.id, []).append(item.trial)
+        self.state.siblings = {task: tuple(trials) for task, trials in siblings.items()}
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        if isinstance(item, TrialItem) and item.record is not None:
+            if report.when == "call" or (report.when == "setup" and report.failed):
+                # A report attribute travels to the xdist controller; user_properties would leak into junit.
+                report.ecom_record = item.record
+            if report.when == "setup" and report.failed and call.excinfo is not None:
+                # pytest formats setup errors without repr_failure; show the trial's story instead.
+                report.longrepr = item.repr_failure(call.excinfo)
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "ecom_record", None)
+        if record is not None and not _is_worker(self.config):
+            self.state.records.append(record)
+
+    def _report(self) -> dict[str, Any]:
+        s = self.state.settings
+        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options())
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.state.pool is not None:
+            self.state.pool.close()
+            self.state.pool = None
+        path = self.state.settings.report
+        if path is not None and not _is_worker(self.config):
+            write_report(path, self._report())
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.state.records:
+            return
+        s = self.state.settings
+        terminalreporter.write_sep("=", "pytest-ecom")
+        for line in summary_lines(summarize(self.state.records, s.repeat), s.agent):
+            terminalreporter.write_line(line)
+        if s.report is not None:
+            terminalreporter.write_line(f"JSON report: {s.report}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    plugin = config.pluginmanager.get_plugin("ecom-session")
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)

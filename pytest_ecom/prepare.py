@@ -1,0 +1,172 @@
+"""Spec → prepared task: the task checked against its domain, before any model is called.
+
+Every problem is a :class:`SpecError` naming the file, the line and the fix:
+unknown store, persona or tool; a golden call that fails when replayed; a
+write task whose expected state equals the initial state; a task that checks
+nothing; a golden call needing a value that neither the customer's goal and
+script, the agent's context nor a required search can supply.
+The expected state (base + golden actions) is computed here, once per task.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_ecom.domains import Domain, load_domain
+from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
+from pytest_ecom.spec.models import Persona, PersonaDimensions
+from pytest_ecom.spec.yaml_io import line_of
+from pytest_ecom.store import Store
+from pytest_ecom.tools import Tool
+
+CallSpec = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PreparedTask:
+    """A task ready to run: its domain, persona, normalised golden calls and expected state."""
+
+    task: Task
+    path: Path
+    digest: str  # sha256 of the file: identifies this version of the task
+    domain: Domain
+    persona: Persona
+    searches: tuple[CallSpec, ...]
+    actions: tuple[CallSpec, ...]
+    expected: Store
+
+    @property
+    def id(self) -> str:
+        return self.task.id
+
+
+def _err(path: Path, loc: list[str | int], message: str, fix: str) -> SpecError:
+    return SpecError(path, line_of(path, loc), message, fix)
+
+
+def _resolve_calls(path: Path, task: Task, domain: Domain, kind: str) -> tuple[CallSpec, ...]:
+    calls = getattr(task.expect, kind)
+    out = []
+    for i, call in enumerate(calls):
+        name, args = call_parts(call)
+        loc: list[str | int] = ["expect", kind, i]
+        if name not in domain.tools:
+            raise _err(path, loc, f"unknown tool {name!r} in store {domain.name!r}",
+                       f"use one of: {', '.join(domain.tools.names())}")
+        tool = domain.tools[name]
+        if kind == "actions" and not tool.writes:
+            raise _err(path, loc, f"{name} only reads; expect.actions lists calls that change the store",
+                       "move it to expect.searches")
+        if kind == "searches" and tool.writes:
+            raise _err(path, loc, f"{name} changes the store; expect.searches lists read calls",
+                       "move it to expect.actions")
+        normalised = tool.normalize(args)
+        problems = tool.problems(normalised)
+        if problems:
+            raise _err(path, loc, f"{name}: invalid arguments: {'; '.join(problems)}",
+                       "match the tool's argument schema (`pytest-ecom tools " + domain.name + "`)")
+        out.append((name, normalised))
+    return tuple(out)
+
+
+def _needed_values(tool: Tool, args: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Argument values the agent must learn from somewhere: not enums, not free text."""
+    props = tool.parameters.get("properties", {})
+    out = []
+    for name, value in args.items():
+        prop = props.get(name, {})
+        if "enum" in prop or "const" in prop or prop.get("x-free-text") or isinstance(value, bool):
+            continue
+        values = value if isinstance(value, list) else [value]
+        out += [(name, v) for v in values if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    return out
+
+
+def _spellings(value: Any) -> list[str]:
+    if isinstance(value, float) and value.is_integer():
+        return [str(value), str(int(value))]
+    return [str(value)]
+
+
+def _replay(path: Path, task: Task, domain: Domain, searches: tuple[CallSpec, ...],
+            actions: tuple[CallSpec, ...]) -> Store:
+    """Replay searches and actions; check each succeeds and its values are obtainable."""
+    sources = [task.customer.goal, *task.customer.script, *task.agent.values()]
+    known = "\n".join(sources).casefold()
+    store = domain.new_store()
+    for kind, calls in (("searches", searches), ("actions", actions)):
+        for i, (name, args) in enumerate(calls):
+            loc: list[str | int] = ["expect", kind, i]
+            for arg, value in _needed_values(domain.tools[name], args):
+                if not any(s.casefold() in known for s in _spellings(value)):
+                    raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
+                               "mention it in customer.goal/script, put it in agent context, or add a required "
+                               "search whose result contains it")
+            result = domain.tools.call(store, name, args)
+            if not result.ok:
+                raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",
+                           "fix the arguments or the order of expect.searches/actions, or the fixture")
+            known += "\n" + result.content.casefold()
+    return store
+
+
+def _persona(path: Path, task: Task) -> Persona:
+    try:
+        base = load_persona(task.customer.persona, path)
+    except LookupError:
+        raise _err(path, ["customer", "persona"], f"unknown persona {task.customer.persona!r}",
+                   f"add personas/{task.customer.persona}.yaml or use an existing persona id") from None
+    overrides = task.customer.overrides.model_dump(exclude_none=True)
+    return base.model_copy(update=overrides) if overrides else base
+
+
+def prepare(task: Task, path: Path) -> PreparedTask:
+    """Check ``task`` (loaded from ``path``) against its domain and compute its expected state."""
+    if not task.checks_something:
+        raise _err(path, ["expect"], "the task checks nothing: no actions, searches, outputs or state",
+                   "add expect.actions (writes), expect.searches (required reads) or expect.outputs (phrases)")
+    try:
+        domain = load_domain(task.store, path)
+    except LookupError as exc:
+        raise _err(path, ["store"], str(exc), "fix `store:` or add the domain's fixture") from None
+    persona = _persona(path, task)
+    searches = _resolve_calls(path, task, domain, "searches")
+    actions = _resolve_calls(path, task, domain, "actions")
+    expected = _replay(path, task, domain, searches, actions)
+    if actions and not expected.changed():
+        raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
+                   "a task whose right outcome is no write should list no actions (check searches/outputs instead)")
+    from pytest_ecom.scoring import check_state  # local: scoring imports spec, not the reverse
+
+    bad = check_state(expected, expected, task.expect.state)
+    if not bad.passed:
+        raise _err(path, ["expect", "state"], f"the expected state contradicts expect.state: {bad.problems[0]}",
+                   "fix the assertion or the golden actions")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return PreparedTask(task, path, digest, domain, persona, searches, actions, expected)
+
+
+@functools.cache
+def _prepare_cached(path: Path, stamp: tuple[int, int]) -> PreparedTask:
+    return prepare(load_task(path), path)
+
+
+def load_prepared(path: Path) -> PreparedTask:
+    """Load, validate and prepare a task file once per process (again when it changes)."""
+    path = Path(path).resolve()
+    st = path.stat()
+    return _prepare_cached(path, (st.st_mtime_ns, st.st_size))
+
+
+def describe_persona(dimensions: PersonaDimensions) -> dict[str, str]:
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in dimensions.model_dump(exclude_none=True).items()
+            if k not in ("schema_version", "id", "description")}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

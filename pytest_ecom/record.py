@@ -1,0 +1,60 @@
+"""The trial record: one compact, versioned, JSON-safe dict per finished trial.
+
+Records travel from xdist workers to the controller on the test report and
+are the only input of every summary and report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pytest_ecom.runner.trial import TrialRun
+from pytest_ecom.scoring.checks import Dimension
+from pytest_ecom.scoring.trial import reward
+
+RECORD_VERSION = 1
+LAST_TURNS = 8
+
+
+def _transcript_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in entry.items() if v is not None}
+    return out
+
+
+def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) -> dict[str, Any]:
+    """Build the record of a scored trial (``dimensions``) or of an errored one (``run.error``)."""
+    task = run.task.task
+    traj = run.trajectory
+    if run.error is not None:
+        outcome = "error"
+    else:
+        assert dimensions is not None
+        outcome = "pass" if reward(dimensions) else "fail"
+    record: dict[str, Any] = {
+        "version": RECORD_VERSION,
+        "task": task.id,
+        "task_digest": run.task.digest,
+        "scenario": task.scenario,
+        "store": task.store,
+        "orientation": task.orientation,
+        "tags": list(task.tags),
+        "trial": run.trial,
+        "repeat": repeat,
+        "seed": run.seed,
+        "outcome": outcome,
+        "dimensions": {d.name: d.as_dict() for d in dimensions or []},
+        "error": None if run.error is None else {"source": run.error.source, "message": run.error.message},
+        "end_reason": traj.end_reason,
+        "turns": traj.turns,
+        "tool_calls": len(traj.calls),
+        "timings": {k: round(v, 6) for k, v in traj.timings.items()},
+        "tokens": None,  # filled by model-backed agents and customers
+        "cost_usd": None,
+    }
+    # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
+    record["transcript"] = None if outcome == "pass" else [_transcript_entry(e) for e in traj.transcript]
+    return record
+
+
+def failing_dimensions(record: dict[str, Any]) -> list[str]:
+    return [name for name, d in record["dimensions"].items() if d.get("passed") is False]

@@ -1,0 +1,1 @@
+"""Reports built from trial records on the controller: terminal summary and JSON."""

@@ -1,0 +1,40 @@
+"""The short pass^k summary printed after pytest's own lines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+WORST_SHOWN = 5
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
+    t = summary["trials"]
+    total = sum(t.values())
+    lines = [
+        f"agent {agent}: {summary['tasks']} tasks, {total} trials: "
+        f"{t['pass']} passed, {t['fail']} failed, {t['error']} errors",
+        "  ".join(f"pass^{k} {_fmt(v)}" for k, v in summary["pass_hat_k"].items())
+        + f"  pass@{summary['k']} {_fmt(summary['pass_at_k'])}",
+    ]
+    incomplete = summary["incomplete"]
+    if incomplete:
+        shown = ", ".join(incomplete[:8]) + (f" and {len(incomplete) - 8} more" if len(incomplete) > 8 else "")
+        lines.append(f"incomplete: {len(incomplete)} task(s) with fewer than {summary['k']} scored trials, "
+                     f"left out of pass^{summary['k']}: {shown}")
+    else:
+        lines.append(f"incomplete: 0 tasks (pass^k counts all {summary['tasks_counted']})")
+    if t["error"]:
+        lines.append(f"errors: {t['error']} trial(s) did not finish (harness/provider/customer); not counted as failures")
+    worst = summary["worst"][:WORST_SHOWN]
+    if worst:
+        lines.append("worst tasks:")
+        width = max(len(w["task"]) for w in worst)
+        for w in worst:
+            failing = ", ".join(f"{name} ×{n}" for name, n in w["failing"].items()) or "-"
+            errors = f", {w['error']} error(s)" if w["error"] else ""
+            lines.append(f"  {w['task']:<{width}}  {w['pass']}/{w['scored']} passed{errors}  failing: {failing}")
+    return lines

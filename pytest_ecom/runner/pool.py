@@ -1,0 +1,53 @@
+"""One event loop per process, and concurrent trials of a task.
+
+litellm's async clients are bound to the loop that created them, so the whole
+session shares one loop. When the first trial of a task is wanted, every
+selected trial of that task starts (bounded by ``concurrency``); later items
+of the task then find their result ready. Time spent waiting on models
+overlaps; a process's CPU-bound work stays serial.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+
+from pytest_ecom.runner.trial import TrialRun
+
+TrialKey = tuple[str, int]  # (task id, trial index)
+Starter = Callable[[int], Coroutine[Any, Any, TrialRun]]
+
+
+class TrialPool:
+    def __init__(self, concurrency: int = 4) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._concurrency = max(1, concurrency)
+        self._futures: dict[TrialKey, asyncio.Task[TrialRun]] = {}
+
+    async def _bounded(self, coro: Coroutine[Any, Any, TrialRun]) -> TrialRun:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._concurrency)
+        async with self._semaphore:
+            return await coro
+
+    def get(self, task_id: str, trial: int, start: Starter, siblings: Iterable[int] = ()) -> TrialRun:
+        """The run of ``trial``; starts it (and not yet started ``siblings``) if needed, then waits."""
+        for index in (trial, *siblings):
+            key = (task_id, index)
+            if key not in self._futures:
+                self._futures[key] = self.loop.create_task(self._bounded(start(index)))
+        future = self._futures.pop((task_id, trial))
+        return self.loop.run_until_complete(future)
+
+    def close(self) -> None:
+        """Cancel trials nobody asked for (e.g. after ``-x``) and close the loop."""
+        pending = list(self._futures.values())
+        self._futures.clear()
+        for fut in pending:
+            fut.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()

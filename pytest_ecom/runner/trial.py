@@ -1,0 +1,63 @@
+"""A trial: a prepared task × an agent × a trial index → trajectory (or error)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_ecom.agents import AgentContext, AgentSpec
+from pytest_ecom.prepare import PreparedTask
+from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, Trajectory, run_episode
+from pytest_ecom.users import ScriptedCustomer
+
+
+def trial_seed(task_id: str, trial: int) -> int:
+    """A stable seed per (task id, trial index): independent of file path and repeat count."""
+    digest = hashlib.sha256(f"pytest-ecom:{task_id}:{trial}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """The result of running one trial's episode: a trajectory, or an error with the partial one."""
+
+    task: PreparedTask
+    trial: int
+    seed: int
+    trajectory: Trajectory
+    error: EpisodeError | None = None
+
+
+def agent_context(prepared: PreparedTask, trial: int, options: Mapping[str, Any]) -> AgentContext:
+    t = prepared.task
+    return AgentContext(store=t.store, policy=prepared.domain.policy, info=dict(t.agent), language=t.language,
+                        trial=trial, seed=trial_seed(t.id, trial), options=dict(options))
+
+
+async def run_trial(prepared: PreparedTask, agent: AgentSpec, trial: int,
+                    options: Mapping[str, Any] | None = None, timeout_s: float | None = None) -> TrialRun:
+    """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``."""
+    t = prepared.task
+    context = agent_context(prepared, trial, options or {})
+    store = prepared.domain.new_store()
+    try:
+        if agent.factory:
+            instance = agent.target(context, prepared) if agent.needs_task else agent.target(context)
+        else:
+            instance = agent.target
+    except Exception as exc:  # a broken factory is a harness-side error of this trial
+        traj = Trajectory(store=store, end_reason="error")
+        return TrialRun(prepared, trial, context.seed, traj, EpisodeError("agent", f"factory failed: {exc!r}", traj))
+    setup = EpisodeSetup(
+        agent=instance, tools=prepared.domain.tools, store=store, customer=ScriptedCustomer(t.customer.script),
+        context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,
+        timeout_s=timeout_s if timeout_s is not None else t.limits.timeout_s,
+    )
+    try:
+        traj = await run_episode(setup)
+    except EpisodeError as exc:
+        exc.trajectory.end_reason = "error"
+        return TrialRun(prepared, trial, context.seed, exc.trajectory, exc)
+    return TrialRun(prepared, trial, context.seed, traj)

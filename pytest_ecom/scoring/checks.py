@@ -1,0 +1,133 @@
+"""The three scoring dimensions of an end-to-end trial, plus explicit state checks.
+
+- state: the final store equals the base with the golden actions replayed
+  (compared only on records either side touched; deepdiff explains a miss);
+- searches: every required call is matched by a distinct call the agent made,
+  both normalised against the tool's schema;
+- outputs: every required phrase appears in the agent's replies.
+The reward is the product: a trial passes only if every checked dimension does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_ecom.spec.models import StateAssertion
+from pytest_ecom.store import Store
+from pytest_ecom.tools import ToolSet
+
+
+@dataclass(frozen=True)
+class MadeCall:
+    """A tool call the agent made, as executed (arguments normalised)."""
+
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+
+
+@dataclass
+class Dimension:
+    """The verdict of one dimension: ``passed`` is None when the task does not check it."""
+
+    name: str
+    passed: bool | None
+    problems: list[str] = field(default_factory=list)
+    detail: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"passed": self.passed}
+        if self.problems:
+            out["problems"] = self.problems
+        if self.detail is not None:
+            out["detail"] = self.detail
+        return out
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def format_call(name: str, arguments: dict[str, Any]) -> str:
+    args = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items())
+    return f"{name}({args})"
+
+
+def check_state(final: Store, expected: Store, assertions: Sequence[StateAssertion] = ()) -> Dimension:
+    """Compare the final store with the expected one; deepdiff runs only on a mismatch."""
+    problems: list[str] = []
+    differing = final.diff_keys(expected)
+    detail = None
+    if differing:
+        from deepdiff import DeepDiff  # explaining is the slow path; import it only then
+
+        got, want = final.snapshot(differing), expected.snapshot(differing)
+        diff = DeepDiff(want, got, verbose_level=2)
+        detail = {"records": [f"{t}/{k}" for t, k in differing], "diff": json.loads(diff.to_json())}
+        for table, key in differing:
+            problems.append(f"{table}/{key}: {_describe(want[table][key], got[table][key])}")
+    for assertion in assertions:
+        problem = _check_assertion(final, assertion)
+        if problem:
+            problems.append(problem)
+    return Dimension("state", not problems, problems, detail)
+
+
+def _describe(want: Any, got: Any) -> str:
+    if want is None:
+        return "created, but the expected state has no such record"
+    if got is None:
+        return "missing (the expected state has it)"
+    if isinstance(want, dict) and isinstance(got, dict):
+        parts = [
+            f"{k}: expected {json.dumps(want.get(k), ensure_ascii=False)}, got {json.dumps(got.get(k), ensure_ascii=False)}"
+            for k in sorted(set(want) | set(got))
+            if want.get(k) != got.get(k)
+        ]
+        return "; ".join(parts)
+    return f"expected {json.dumps(want, ensure_ascii=False)}, got {json.dumps(got, ensure_ascii=False)}"
+
+
+def _check_assertion(store: Store, a: StateAssertion) -> str | None:
+    record = store.get(a.table, a.key)
+    if not a.exists:
+        return f"{a.table}/{a.key}: should not exist" if record is not None else None
+    if record is None:
+        return f"{a.table}/{a.key}: should exist"
+    wrong = {k: v for k, v in (a.match or {}).items() if not isinstance(record, dict) or record.get(k) != v}
+    if wrong:
+        got = {k: record.get(k) if isinstance(record, dict) else None for k in wrong}
+        return f"{a.table}/{a.key}: expected {_canonical(wrong)}, got {_canonical(got)}"
+    return None
+
+
+def check_searches(required: Sequence[tuple[str, dict[str, Any]]], made: Sequence[MadeCall], tools: ToolSet) -> Dimension:
+    """Each required call must be matched by a distinct successful call with equal normalised arguments."""
+    if not required:
+        return Dimension("searches", None)
+    pool: dict[str, int] = {}
+    for call in made:
+        if call.ok:
+            key = call.name + _canonical(call.arguments)
+            pool[key] = pool.get(key, 0) + 1
+    missing = []
+    for name, args in required:
+        normalised = tools[name].normalize(args) if name in tools else args
+        key = name + _canonical(normalised)
+        if pool.get(key, 0) > 0:
+            pool[key] -= 1
+        else:
+            missing.append(format_call(name, normalised))
+    return Dimension("searches", not missing, [f"missing call: {m}" for m in missing])
+
+
+def check_outputs(required: Sequence[str], replies: Sequence[str]) -> Dimension:
+    """Each phrase must appear (case-insensitively, spaces collapsed) in the agent's replies."""
+    if not required:
+        return Dimension("outputs", None)
+    text = " ".join(" ".join(replies).split()).casefold()
+    missing = [p for p in required if " ".join(p.split()).casefold() not in text]
+    return Dimension("outputs", not missing, [f"missing phrase: {p!r}" for p in missing])

@@ -1,0 +1,69 @@
+"""Aggregating trial records into the run's summary (controller side only)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from pytest_ecom.scoring.passk import estimate
+
+OUTCOMES = ("pass", "fail", "error")
+
+
+def dedupe(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per (task, trial), the last one seen; sorted by task then trial."""
+    by_key = {(r["task"], r["trial"]): r for r in records}
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def task_table(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per task: trial counts by outcome and how often each dimension failed."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in records:
+        row = out.setdefault(r["task"], {"pass": 0, "fail": 0, "error": 0, "repeat": r["repeat"],
+                                         "failing": Counter(), "tags": r["tags"], "scenario": r["scenario"]})
+        row[r["outcome"]] += 1
+        row["repeat"] = max(row["repeat"], r["repeat"])
+        for name, d in r["dimensions"].items():
+            if d.get("passed") is False:
+                row["failing"][name] += 1
+    for row in out.values():
+        row["failing"] = dict(sorted(row["failing"].items()))
+        row["scored"] = row["pass"] + row["fail"]
+    return dict(sorted(out.items()))
+
+
+def task_set_digest(records: list[dict[str, Any]]) -> str:
+    pairs = sorted({(r["task"], r["task_digest"]) for r in records})
+    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
+
+
+def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None) -> dict[str, Any]:
+    """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks."""
+    records = dedupe(records)
+    tasks = task_table(records)
+    k_max = repeat or max((row["repeat"] for row in tasks.values()), default=1)
+    counts = {t: (row["scored"], row["pass"]) for t, row in tasks.items()}
+    pass_hat = {}
+    for k in range(1, k_max + 1):
+        pass_hat[str(k)] = estimate(counts, k).value
+    at = estimate(counts, k_max, at=True)
+    complete_k = estimate(counts, k_max)
+    totals = Counter(r["outcome"] for r in records)
+    worst = sorted(
+        ((t, row) for t, row in tasks.items() if row["fail"] or row["error"]),
+        key=lambda item: (item[1]["pass"] / max(item[1]["scored"], 1) if item[1]["scored"] else -1, item[0]),
+    )
+    return {
+        "k": k_max,
+        "pass_hat_k": pass_hat,
+        "pass_at_k": at.value,
+        "tasks": len(tasks),
+        "tasks_counted": complete_k.tasks,
+        "incomplete": list(complete_k.incomplete),
+        "trials": {o: totals.get(o, 0) for o in OUTCOMES},
+        "worst": [{"task": t, "pass": row["pass"], "scored": row["scored"], "error": row["error"],
+                   "failing": row["failing"]} for t, row in worst],
+    }

@@ -1,0 +1,23 @@
+"""Scoring a finished trajectory of an end-to-end task."""
+
+from __future__ import annotations
+
+from pytest_ecom.prepare import PreparedTask
+from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
+from pytest_ecom.runner.episode import Trajectory
+
+
+def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension]:
+    """state × searches × outputs; a dimension the task does not check has ``passed=None``."""
+    assert traj.store is not None
+    expect = prepared.task.expect
+    return [
+        check_state(traj.store, prepared.expected, expect.state),
+        check_searches(prepared.searches, traj.calls, prepared.domain.tools),
+        check_outputs(expect.outputs, traj.replies),
+    ]
+
+
+def reward(dimensions: list[Dimension]) -> int:
+    """1 when every checked dimension passed, else 0 (the product of the dimensions)."""
+    return int(all(d.passed is not False for d in dimensions))

@@ -1,0 +1,26 @@
+"""What the plugin keeps for one pytest session (in ``config.stash``, never in globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pytest_ecom.agents import AgentSpec
+from pytest_ecom.options import Settings
+from pytest_ecom.runner import TrialPool
+
+
+@dataclass
+class RunState:
+    settings: Settings
+    agent: AgentSpec | None
+    pool: TrialPool | None = None
+    agent_options: dict[str, Any] = field(default_factory=dict)
+    # task id → selected trial indexes, to start a task's trials together
+    siblings: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+STATE = pytest.StashKey[RunState]()

@@ -1,0 +1,158 @@
+"""Pydantic models of the YAML files: tasks and personas.
+
+The JSON Schema committed as ``task.schema.json`` is generated from these
+models (``pytest-ecom schema``); a test fails when it is stale.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- personas -------------------------------------------------------------------
+
+
+class Level(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Emotion(str, Enum):
+    calm = "calm"
+    anxious = "anxious"
+    dissatisfied = "dissatisfied"
+    angry = "angry"
+
+
+class QuestionStyle(str, Enum):
+    clear = "clear"
+    vague = "vague"
+
+
+class SpeakingStyle(str, Enum):
+    concise = "concise"
+    wordy = "wordy"
+
+
+class Pace(str, Enum):
+    one_at_a_time = "one_at_a_time"
+    bursts = "bursts"
+
+
+class PersonaDimensions(_Model):
+    """ECom-Bench's nine persona dimensions; every one optional so tasks can override a few."""
+
+    consumer_type: str | None = Field(None, description="e.g. value_seeking, quality_focused, brand_loyal")
+    emotion: Emotion | None = None
+    carefulness: Level | None = Field(None, description="high: asks about every detail")
+    patience: Level | None = Field(None, description="low: wants it solved now")
+    trust: Level | None = Field(None, description="low: wants proof for every claim")
+    rights_awareness: Level | None = Field(None, description="high: cites rules and policies")
+    question_style: QuestionStyle | None = None
+    speaking_style: SpeakingStyle | None = None
+    pace: Pace | None = Field(None, description="bursts: several short messages in a row")
+
+
+class Persona(PersonaDimensions):
+    """A simulated customer's character (``personas/<id>.yaml``)."""
+
+    schema_version: Literal[1] = 1
+    id: Identifier
+    description: str = ""
+
+
+# -- tasks ----------------------------------------------------------------------
+
+
+class Customer(_Model):
+    persona: Identifier = Field(description="id of a persona in personas/")
+    overrides: PersonaDimensions = Field(default_factory=PersonaDimensions, description="dimensions changed for this task")
+    goal: str = Field(min_length=1, description="what the customer wants, in the customer's words; ids it may reveal")
+    script: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="the offline customer's messages, in order; the stop signal follows the last"
+    )
+
+
+class StateAssertion(_Model):
+    """An explicit check on one record of the final store (a subset match)."""
+
+    table: str
+    key: str
+    match: dict[str, Any] | None = Field(None, description="fields the record must have; omit with exists: false")
+    exists: bool = True
+
+    @model_validator(mode="after")
+    def _one_of(self) -> StateAssertion:
+        if self.exists and self.match is None:
+            raise ValueError("give `match` (fields the record must have) or `exists: false`")
+        return self
+
+
+Call = dict[str, dict[str, Any]]
+
+
+class Expect(_Model):
+    actions: list[Call] = Field(default_factory=list, description="golden calls, replayed in order to build the expected state")
+    searches: list[Call] = Field(default_factory=list, description="calls the agent must make (each matched by a distinct call)")
+    outputs: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="phrases the agent's replies must contain (case-insensitive)"
+    )
+    state: list[StateAssertion] = Field(default_factory=list, description="explicit checks on the final store")
+
+    @field_validator("actions", "searches")
+    @classmethod
+    def _one_call_each(cls, calls: list[Call]) -> list[Call]:
+        for call in calls:
+            if len(call) != 1:
+                raise ValueError("each call is one mapping `tool_name: {argument: value}`")
+            (args,) = call.values()
+            if not isinstance(args, dict):
+                raise ValueError("a call's arguments must be a mapping (use {} for none)")
+        return calls
+
+
+class Limits(_Model):
+    max_turns: int = Field(20, ge=1, le=200, description="customer messages before the episode ends")
+    max_steps: int = Field(30, ge=1, le=500, description="agent calls per customer message (tool loop bound)")
+    timeout_s: float = Field(300.0, gt=0, description="wall-clock limit of one trial")
+
+
+class Task(_Model):
+    """An end-to-end task: a customer with a goal talks to the agent over a store."""
+
+    schema_version: Literal[1] = Field(description="format version of this file")
+    id: Identifier
+    scenario: Identifier = Field(description="situation shared by tasks and stage-wise samples")
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    description: str = ""
+    tags: list[Identifier] = Field(default_factory=list, description="become pytest markers (-m)")
+    orientation: Literal["customer", "merchant"] = "customer"
+    store: Identifier = Field(description="domain name; data in fixtures/<store>/")
+    customer: Customer
+    agent: dict[str, str] = Field(
+        default_factory=dict, description="context a real deployment would know (user id, shop); shown to the agent"
+    )
+    expect: Expect
+    limits: Limits = Field(default_factory=Limits)
+
+    @property
+    def checks_something(self) -> bool:
+        e = self.expect
+        return bool(e.actions or e.searches or e.outputs or e.state)
+
+
+def call_parts(call: Call) -> tuple[str, dict[str, Any]]:
+    """``{name: args}`` → ``(name, args)``."""
+    ((name, args),) = call.items()
+    return name, args

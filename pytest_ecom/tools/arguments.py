@@ -1,0 +1,49 @@
+"""Argument normalisation against a tool's JSON Schema.
+
+Agents (and task authors) write ``"100234"`` or ``100234`` for the same order
+id. Before a call is validated, executed or compared, scalar arguments are
+coerced to the type the schema declares when that is lossless, and defaults
+are filled in, so that comparisons judge meaning rather than spelling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _coerce(value: Any, schema: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return value
+    if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if kind == "integer" and isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "number" and isinstance(value, str):
+        try:
+            return float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            return value
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "array" and isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_coerce(v, schema["items"]) for v in value]
+    if kind == "object" and isinstance(value, dict):
+        return normalize_arguments(schema, value)
+    return value
+
+
+def normalize_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """Coerce scalars to the declared types and fill defaults; unknown keys are kept."""
+    props: dict[str, Any] = schema.get("properties", {})
+    out: dict[str, Any] = {}
+    for name, value in arguments.items():
+        out[name] = _coerce(value, props[name]) if name in props else value
+    for name, prop in props.items():
+        if name not in out and "default" in prop:
+            out[name] = prop["default"]
+    return out

@@ -1,0 +1,149 @@
+"""Tool definitions and a validated, error-safe way to call them."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from pytest_ecom.store import Store
+from pytest_ecom.tools.arguments import normalize_arguments
+
+
+class ToolError(Exception):
+    """A refusal the agent should read (unknown order, action not allowed, ...)."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a call returned to the agent: ``content`` is the JSON text it sees."""
+
+    name: str
+    arguments: dict[str, Any]
+    content: str
+    ok: bool
+
+    @property
+    def error(self) -> str | None:
+        return None if self.ok else json.loads(self.content)["error"]
+
+
+ToolFunc = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function over the store, with the JSON Schema of its arguments.
+
+    ``writes`` says whether the tool may change the store; read-only tools are
+    what a task's required searches refer to.
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    writes: bool
+    func: ToolFunc
+    _validator: Draft202012Validator = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        Draft202012Validator.check_schema(self.parameters)
+        object.__setattr__(self, "_validator", Draft202012Validator(self.parameters))
+
+    def openai_schema(self) -> dict[str, Any]:
+        """The tool as an OpenAI-format function definition."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+    def normalize(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        return normalize_arguments(self.parameters, dict(arguments))
+
+    def problems(self, arguments: Mapping[str, Any]) -> list[str]:
+        """Schema violations of already-normalised arguments, as readable sentences."""
+        out = []
+        for err in sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in err.absolute_path)
+            out.append(f"{where}: {err.message}" if where else err.message)
+        return out
+
+
+def tool(
+    *, writes: bool, description: str | None = None, parameters: dict[str, Any], name: str | None = None
+) -> Callable[[ToolFunc], Tool]:
+    """Decorator turning ``func(store, **arguments)`` into a :class:`Tool`.
+
+    The docstring is the description unless one is given.
+    """
+
+    def wrap(func: ToolFunc) -> Tool:
+        desc = description if description is not None else inspect.cleandoc(func.__doc__ or "")
+        schema = {"type": "object", "additionalProperties": False, **parameters}
+        return Tool(name or func.__name__, desc, schema, writes, func)
+
+    return wrap
+
+
+def _error(name: str, arguments: dict[str, Any], message: str) -> ToolResult:
+    return ToolResult(name, arguments, json.dumps({"error": message}, ensure_ascii=False), ok=False)
+
+
+class ToolSet:
+    """The tools of one domain, callable by name with validation."""
+
+    def __init__(self, tools: Iterable[Tool]) -> None:
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            if t.name in self._tools:
+                raise ValueError(f"duplicate tool name {t.name!r}")
+            self._tools[t.name] = t
+        self._schemas = [t.openai_schema() for t in self._tools.values()]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def __getitem__(self, name: str) -> Tool:
+        return self._tools[name]
+
+    def __iter__(self):
+        return iter(self._tools.values())
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def schemas(self) -> list[dict[str, Any]]:
+        """OpenAI-format definitions of every tool (built once)."""
+        return self._schemas
+
+    def call(self, store: Store, name: str, arguments: str | Mapping[str, Any] | None) -> ToolResult:
+        """Run a tool for the agent. Bad input never raises: it becomes an error result.
+
+        Exceptions other than :class:`ToolError` raised by the tool itself are
+        bugs of the domain and propagate (the trial becomes a harness error).
+        """
+        if name not in self._tools:
+            return _error(name, {}, f"unknown tool {name!r}; available tools: {', '.join(self._tools)}")
+        tool_ = self._tools[name]
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except json.JSONDecodeError as exc:
+                return _error(name, {}, f"arguments are not valid JSON ({exc.msg} at column {exc.colno})")
+        if arguments is None:
+            arguments = {}
+        if not isinstance(arguments, Mapping):
+            return _error(name, {}, "arguments must be a JSON object")
+        args = tool_.normalize(arguments)
+        problems = tool_.problems(args)
+        if problems:
+            return _error(name, args, "invalid arguments: " + "; ".join(problems))
+        try:
+            value = tool_.func(store, **args)
+        except ToolError as exc:
+            return _error(name, args, str(exc))
+        return ToolResult(name, args, json.dumps(value, ensure_ascii=False, sort_keys=True), ok=True)
