@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_ecom.domains import Domain, load_domain
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
-from pytest_ecom.spec.models import Persona, PersonaDimensions
+from pytest_ecom.spec.models import Persona
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
 from pytest_ecom.tools import Tool
@@ -141,12 +140,17 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     if actions and not expected.changed():
         raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
                    "a task whose right outcome is no write should list no actions (check searches/outputs instead)")
-    from pytest_ecom.scoring import check_state  # local: scoring imports spec, not the reverse
+    from pytest_ecom.scoring import check_outputs, check_searches, check_state  # scoring imports spec
 
     bad = check_state(expected, expected, task.expect.state)
     if not bad.passed:
         raise _err(path, ["expect", "state"], f"the expected state contradicts expect.state: {bad.problems[0]}",
                    "fix the assertion or the golden actions")
+    idle = [check_state(domain.new_store(), expected, task.expect.state),
+            check_searches(searches, [], domain.tools), check_outputs(task.expect.outputs, [])]
+    if all(d.passed is not False for d in idle):
+        raise _err(path, ["expect"], "an agent that does nothing would pass this task",
+                   "require a search or a phrase, or an action that changes the store")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return PreparedTask(task, path, digest, domain, persona, searches, actions, expected)
 
@@ -162,11 +166,3 @@ def load_prepared(path: Path) -> PreparedTask:
     st = path.stat()
     return _prepare_cached(path, (st.st_mtime_ns, st.st_size))
 
-
-def describe_persona(dimensions: PersonaDimensions) -> dict[str, str]:
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in dimensions.model_dump(exclude_none=True).items()
-            if k not in ("schema_version", "id", "description")}
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,117 @@
+"""Per-trial overhead of pytest-ecom, with baselines measured in the same run.
+
+Prints, for the oracle on one typical task (3–5 customer turns):
+
+1. the core's cost per trial without pytest (episode + scoring + record),
+   next to a naive harness that deep-copies the store for every trial and
+   compares whole stores (target: ours <= 0.3 ms);
+2. the marginal wall time per trial through pytest (``--repeat`` large minus
+   small, divided by the extra trials), next to pytest's own floor measured
+   the same way on trivial Python tests (target: ours <= 1.5 ms).
+
+Usage: python benchmarks/trial_overhead.py [--task PATH] [--trials N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pytest_ecom.agents import resolve_agent
+from pytest_ecom.prepare import load_prepared
+from pytest_ecom.record import make_record
+from pytest_ecom.runner import EpisodeSetup, run_episode, run_trial
+from pytest_ecom.runner.trial import agent_context
+from pytest_ecom.scoring.trial import score_trajectory
+from pytest_ecom.store import Store
+from pytest_ecom.users import ScriptedCustomer
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TASK = "tasks/home_appliances/multi_intent/damaged_kettle_and_invoice.task.yaml"
+
+
+def _materialise(store: Store) -> dict:
+    return {t: dict(store.records(t)) for t in store.tables()}
+
+
+async def ours(prepared, oracle, trials: int) -> float:
+    start = time.perf_counter()
+    for i in range(1, trials + 1):
+        run = await run_trial(prepared, oracle, i)
+        make_record(run, trials, score_trajectory(prepared, run.trajectory))
+    return (time.perf_counter() - start) / trials
+
+
+async def naive(prepared, oracle, trials: int) -> float:
+    """A deep copy of the whole store per trial and a whole-store comparison at the end."""
+    expected = _materialise(prepared.expected)
+    start = time.perf_counter()
+    for i in range(1, trials + 1):
+        context = agent_context(prepared, i, {})
+        store = Store(copy.deepcopy(prepared.domain.base))
+        setup = EpisodeSetup(oracle.target(context, prepared), prepared.domain.tools, store,
+                             ScriptedCustomer(prepared.task.customer.script), context, 20, 30, 300.0)
+        traj = await run_episode(setup)
+        assert _materialise(traj.store) == expected
+    return (time.perf_counter() - start) / trials
+
+
+def _wall(args: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=cwd,
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def marginal_through_pytest(task: Path, small: int, large: int) -> tuple[float, float]:
+    ours_ms = (_wall([str(task), "--agent=oracle", f"--repeat={large}"], ROOT)
+               - _wall([str(task), "--agent=oracle", f"--repeat={small}"], ROOT)) / (large - small)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "test_floor.py").write_text(
+            "import os\nimport pytest\n\n@pytest.mark.parametrize('i', range(int(os.environ['N'])))\n"
+            "def test_item(i):\n    pass\n")
+        floor = []
+        for n in (small, large):
+            env_n = {**os.environ, "N": str(n)}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:ecom",
+                            str(folder)], cwd=folder, env=env_n, check=True, stdout=subprocess.DEVNULL)
+            floor.append(time.perf_counter() - start)
+        floor_ms = (floor[1] - floor[0]) / (large - small)
+    return ours_ms * 1000, floor_ms * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", default=DEFAULT_TASK)
+    parser.add_argument("--trials", type=int, default=2000)
+    args = parser.parse_args()
+    task = (ROOT / args.task).resolve()
+    prepared = load_prepared(task)
+    oracle = resolve_agent("oracle")
+    turns = len(prepared.task.customer.script)
+    print(f"task {prepared.id}: {turns} customer turns, "
+          f"{len(prepared.searches) + len(prepared.actions)} golden calls, "
+          f"store of {sum(len(t) for t in prepared.domain.base.values())} records")
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(ours(prepared, oracle, 50))  # warm up imports and caches
+    ours_s = loop.run_until_complete(ours(prepared, oracle, args.trials))
+    naive_s = loop.run_until_complete(naive(prepared, oracle, args.trials))
+    loop.close()
+    print(f"core per trial, no pytest:   {ours_s * 1000:.3f} ms  (naive deep-copy harness: "
+          f"{naive_s * 1000:.3f} ms, {naive_s / ours_s:.1f}x ours; target <= 0.3 ms)")
+    ours_ms, floor_ms = marginal_through_pytest(task, 10, 410)
+    print(f"marginal per trial via pytest: {ours_ms:.3f} ms  (pytest's floor for a trivial item: "
+          f"{floor_ms:.3f} ms; target <= 1.5 ms)")
+
+
+if __name__ == "__main__":
+    main()
