@@ -19,7 +19,9 @@ TODAY = date(2026, 3, 10)
 # Order lifecycle. Before shipping, an order can still be changed or cancelled.
 BEFORE_SHIPPING = ("pending_payment", "paid", "processing")
 STATUSES = (*BEFORE_SHIPPING, "shipped", "delivered", "cancelled", "returned", "exchange_requested")
-CATEGORIES = ("kettle", "refrigerator", "washer", "air_conditioner", "robot_vacuum", "dishwasher", "microwave")
+CATEGORIES = (
+    "kettle", "blender", "microwave", "refrigerator", "washer", "dishwasher", "air_conditioner", "robot_vacuum",
+)
 
 REFUND_TIME = "5-7 business days"
 
@@ -49,32 +51,33 @@ def _need(store: Store, table: str, key: str, what: str, hint: str) -> Any:
     return record
 
 
-def get_user(store: Store, user_id: str) -> dict[str, Any]:
+def user_or_error(store: Store, user_id: str) -> dict[str, Any]:
     return _need(store, "users", user_id, "customer", "check the customer id")
 
 
-def get_order(store: Store, order_id: str) -> dict[str, Any]:
+def order_or_error(store: Store, order_id: str) -> dict[str, Any]:
     return _need(store, "orders", order_id, "order", "check the id with list_user_orders")
 
 
-def get_product(store: Store, product_id: str) -> dict[str, Any]:
+def product_or_error(store: Store, product_id: str) -> dict[str, Any]:
     return _need(store, "products", product_id, "product", "find product ids with search_products")
 
 
-def get_owned_order(store: Store, user_id: str, order_id: str) -> dict[str, Any]:
+def owned_order_or_error(store: Store, user_id: str, order_id: str) -> dict[str, Any]:
     """The order, refusing when it belongs to another customer."""
-    get_user(store, user_id)
-    order = get_order(store, order_id)
+    user_or_error(store, user_id)
+    order = order_or_error(store, order_id)
     if order["user_id"] != user_id:
         raise ToolError(f"order {order_id} does not belong to customer {user_id}")
     return order
 
 
 def require_status(order_id: str, order: dict[str, Any], allowed: tuple[str, ...], action: str) -> None:
+    """Refuse ``action`` (e.g. "cancel") unless the order's status is one of ``allowed``."""
     if order["status"] not in allowed:
-        options = " or ".join(allowed)
-        raise ToolError(f"cannot {action} order {order_id}: its status is {order['status']}; "
-                        f"this is only possible when the status is {options}")
+        options = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        raise ToolError(f"cannot {action}: order {order_id} is {order['status']}; "
+                        f"this is only possible when it is {options}")
 
 
 # -- money and dates --------------------------------------------------------------

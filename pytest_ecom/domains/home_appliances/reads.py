@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ecom.store import Store
-from pytest_ecom.tools import ToolError, tool
-
 from pytest_ecom.domains.home_appliances._common import (
     CATEGORIES,
     ORDER_ID,
@@ -15,12 +12,14 @@ from pytest_ecom.domains.home_appliances._common import (
     TODAY,
     USER_ID,
     days_since,
-    get_order as _order,
-    get_product as _product,
-    get_user as _user,
     money,
+    order_or_error,
+    product_or_error,
+    user_or_error,
     warranty_until,
 )
+from pytest_ecom.store import Store
+from pytest_ecom.tools import ToolError, tool
 
 # -- customers and orders --------------------------------------------------------
 
@@ -28,7 +27,7 @@ from pytest_ecom.domains.home_appliances._common import (
 @tool(writes=False, parameters={"properties": {"user_id": USER_ID}, "required": ["user_id"]})
 def get_user(store: Store, user_id: str) -> dict[str, Any]:
     """Get a customer's profile: name, phone, email, default address and membership level (regular, silver, gold)."""
-    return {"user_id": user_id, **_user(store, user_id)}
+    return {"user_id": user_id, **user_or_error(store, user_id)}
 
 
 @tool(writes=False, parameters={"properties": {"user_id": USER_ID}, "required": ["user_id"]})
@@ -37,7 +36,7 @@ def list_user_orders(store: Store, user_id: str) -> list[dict[str, Any]]:
 
     Use get_order for the full details of one order.
     """
-    _user(store, user_id)
+    user_or_error(store, user_id)
     return [
         {"order_id": key, "status": o["status"], "order_date": o["order_date"], "total": o["total"],
          "items": [i["name"] for i in o["items"]]}
@@ -54,7 +53,7 @@ def get_order(store: Store, order_id: str) -> dict[str, Any]:
     Also reports days_since_delivery (today is 2026-03-10) for delivered orders.
     Statuses: pending_payment, paid, processing, shipped, delivered, cancelled, returned, exchange_requested.
     """
-    order = _order(store, order_id)
+    order = order_or_error(store, order_id)
     return {"order_id": order_id, **order, "days_since_delivery": days_since(order.get("delivered_date"))}
 
 
@@ -63,7 +62,7 @@ def get_logistics(store: Store, order_id: str) -> dict[str, Any]:
     """Get the shipment of an order: carrier, tracking number, shipping status, estimated delivery date
     and the tracking events. Orders that have not shipped yet have no tracking information.
     """
-    order = _order(store, order_id)
+    order = order_or_error(store, order_id)
     shipment = store.get("logistics", order_id)
     if shipment is None:
         return {"order_id": order_id, "order_status": order["status"], "shipped": False,
@@ -74,7 +73,7 @@ def get_logistics(store: Store, order_id: str) -> dict[str, Any]:
 @tool(writes=False, parameters={"properties": {"order_id": ORDER_ID}, "required": ["order_id"]})
 def get_invoice(store: Store, order_id: str) -> dict[str, Any]:
     """Get the invoice issued for an order, or issued: false when there is none yet."""
-    _order(store, order_id)
+    order_or_error(store, order_id)
     invoice = store.get("invoices", order_id)
     if invoice is None:
         return {"order_id": order_id, "issued": False}
@@ -84,7 +83,7 @@ def get_invoice(store: Store, order_id: str) -> dict[str, Any]:
 @tool(writes=False, parameters={"properties": {"user_id": USER_ID}, "required": ["user_id"]})
 def get_gift_card_balance(store: Store, user_id: str) -> dict[str, Any]:
     """Get a customer's gift-card balance and its history (top-ups, payments, refunds, cashback)."""
-    _user(store, user_id)
+    user_or_error(store, user_id)
     card = store.get("gift_cards", user_id) or {"balance": 0.0, "history": []}
     return {"user_id": user_id, **card}
 
@@ -101,7 +100,7 @@ def _summary(product_id: str, p: dict[str, Any]) -> dict[str, Any]:
 def get_product(store: Store, product_id: str) -> dict[str, Any]:
     """Get a product: name, category, brand, price, specs, whether it needs professional installation,
     warranty in months and units in stock."""
-    return {"product_id": product_id, **_product(store, product_id)}
+    return {"product_id": product_id, **product_or_error(store, product_id)}
 
 
 @tool(
@@ -145,7 +144,7 @@ def compare_products(store: Store, product_ids: list[str]) -> dict[str, Any]:
     """Compare 2 to 4 products side by side: price, brand, warranty, installation need, stock and specs."""
     rows = []
     for pid in product_ids:
-        p = _product(store, pid)
+        p = product_or_error(store, pid)
         rows.append({**_summary(pid, p), "warranty_months": p["warranty_months"],
                      "needs_installation": p["needs_installation"], "specs": p["specs"]})
     return {"products": rows, "same_category": len({r["category"] for r in rows}) == 1}
@@ -161,7 +160,7 @@ def get_discounts(store: Store, product_id: str) -> dict[str, Any]:
     """Get the promotions valid today (2026-03-10) for a product: title, promo code (null when applied
     automatically), the price after the promotion, whether it is for gold members only, and until when it runs.
     """
-    p = _product(store, product_id)
+    p = product_or_error(store, product_id)
     today = TODAY.isoformat()
     promos = []
     for promo_id, promo in store.records("discounts"):
@@ -177,7 +176,7 @@ def get_discounts(store: Store, product_id: str) -> dict[str, Any]:
 @tool(writes=False, parameters={"properties": {"product_id": PRODUCT_ID}, "required": ["product_id"]})
 def get_gifts(store: Store, product_id: str) -> dict[str, Any]:
     """Get the free gifts that come with a product today (2026-03-10) and the condition for getting them."""
-    _product(store, product_id)
+    product_or_error(store, product_id)
     offer = store.get("gifts", product_id)
     if offer is None or offer["valid_until"] < TODAY.isoformat():
         return {"product_id": product_id, "gifts": [], "message": "no gift comes with this product at the moment"}
@@ -191,7 +190,7 @@ def get_gifts(store: Store, product_id: str) -> dict[str, Any]:
 def get_installation_info(store: Store, product_id: str) -> dict[str, Any]:
     """Get the installation service for a product: whether it needs professional installation, the fee,
     what is and is not included, the lead time in days and how long the visit takes."""
-    p = _product(store, product_id)
+    p = product_or_error(store, product_id)
     service = store.get("services", p["category"], {}).get("installation")
     if not p["needs_installation"] or service is None:
         return {"product_id": product_id, "needs_installation": False, "installation": None,
@@ -203,7 +202,7 @@ def get_installation_info(store: Store, product_id: str) -> dict[str, Any]:
 def get_repair_info(store: Store, product_id: str) -> dict[str, Any]:
     """Get the repair service for a product: warranty length, repair type (in_home, mail_in or
     replacement), what the warranty covers, the out-of-warranty fee and the lead time in days."""
-    p = _product(store, product_id)
+    p = product_or_error(store, product_id)
     repair = store.get("services", p["category"], {}).get("repair")
     return {"product_id": product_id, "warranty_months": p["warranty_months"],
             "warranty_starts": "on the delivery date", "repair": repair}
@@ -223,7 +222,7 @@ def get_repair_info(store: Store, product_id: str) -> dict[str, Any]:
 def lookup_fault_code(store: Store, product_id: str, code: str) -> dict[str, Any]:
     """Explain an error code shown by an appliance: what it means, the steps the customer can try,
     and whether a technician is needed."""
-    _product(store, product_id)
+    product_or_error(store, product_id)
     code = code.strip().upper()
     entry = store.get("fault_codes", f"{product_id}:{code}")
     if entry is None:
@@ -240,10 +239,10 @@ def lookup_fault_code(store: Store, product_id: str, code: str) -> dict[str, Any
 def get_order_warranty(store: Store, order_id: str) -> dict[str, Any]:
     """Get the warranty status of each item of a delivered order: warranty end date and whether it is
     still covered today (2026-03-10)."""
-    order = _order(store, order_id)
+    order = order_or_error(store, order_id)
     items = []
     for item in order["items"]:
-        end = warranty_until(order, _product(store, item["product_id"]))
+        end = warranty_until(order, product_or_error(store, item["product_id"]))
         items.append({"product_id": item["product_id"], "name": item["name"],
                       "warranty_until": end.isoformat() if end else None,
                       "in_warranty": end is not None and TODAY <= end})

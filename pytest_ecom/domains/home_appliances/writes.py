@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ecom.store import Store
-from pytest_ecom.tools import ToolError, tool
-
 from pytest_ecom.domains.home_appliances._common import (
     BEFORE_SHIPPING,
     ORDER_ID,
@@ -25,17 +22,19 @@ from pytest_ecom.domains.home_appliances._common import (
     REFUND_TIME,
     TODAY,
     USER_ID,
-    get_order,
-    get_owned_order,
-    get_product,
-    get_user,
     gift_card_refundable,
     money,
+    order_or_error,
+    owned_order_or_error,
     paid_by_card,
     parse_day,
+    product_or_error,
     require_status,
+    user_or_error,
     warranty_until,
 )
+from pytest_ecom.store import Store
+from pytest_ecom.tools import ToolError, tool
 
 _TODAY = TODAY.isoformat()
 _ORDER_ONLY = {"properties": {"order_id": ORDER_ID}, "required": ["order_id"]}
@@ -49,7 +48,7 @@ _ORDER_ONLY = {"properties": {"order_id": ORDER_ID}, "required": ["order_id"]}
         "properties": {
             "order_id": ORDER_ID,
             "reason": {"type": "string",
-                       "enum": ["no_longer_needed", "ordered_by_mistake", "found_better_price",
+                       "enum": ["changed_mind", "ordered_by_mistake", "found_better_price",
                                 "delivery_too_slow", "other"],
                        "description": "Why the customer cancels."},
         },
@@ -62,7 +61,7 @@ def cancel_order(store: Store, order_id: str, reason: str) -> dict[str, Any]:
     What was paid by card or PayPal is refunded to it in 5-7 business days. A part paid with the gift
     card is NOT restored automatically: use refund_to_gift_card for it.
     """
-    order = get_order(store, order_id)
+    order = order_or_error(store, order_id)
     require_status(order_id, order, BEFORE_SHIPPING, "cancel")
     order = store.edit("orders", order_id)
     order["status"] = "cancelled"
@@ -89,8 +88,8 @@ def modify_order(store: Store, order_id: str, address: str | None = None, phone:
     (status pending_payment, paid or processing). Give address, phone or both."""
     if address is None and phone is None:
         raise ToolError("give a new address, a new phone or both")
-    order = get_order(store, order_id)
-    require_status(order_id, order, BEFORE_SHIPPING, "modify")
+    order = order_or_error(store, order_id)
+    require_status(order_id, order, BEFORE_SHIPPING, "change the address or phone")
     if (address is None or address == order["address"]) and (phone is None or phone == order["phone"]):
         raise ToolError(f"order {order_id} already has this address and phone; nothing to change")
     order = store.edit("orders", order_id)
@@ -107,11 +106,11 @@ def expedite_order(store: Store, order_id: str) -> dict[str, Any]:
 
     Once per order. Free for gold members; others pay a $9.99 fee, recorded on the order.
     """
-    order = get_order(store, order_id)
+    order = order_or_error(store, order_id)
     require_status(order_id, order, ("paid", "processing"), "expedite")
     if order["expedited"]:
         raise ToolError(f"order {order_id} is already expedited; an order can be expedited only once")
-    fee = 0.0 if get_user(store, order["user_id"])["membership"] == "gold" else 9.99
+    fee = 0.0 if user_or_error(store, order["user_id"])["membership"] == "gold" else 9.99
     order = store.edit("orders", order_id)
     order["expedited"] = True
     order["expedite_fee"] = fee
@@ -138,10 +137,10 @@ def return_order(store: Store, order_id: str, reason: str) -> dict[str, Any]:
 
     Checks only that the order is delivered. It does NOT check the return windows of the policy
     (30 days for damaged/defective/wrong items, 7 days and unopened for no_longer_needed): check them
-    with get_order first. The card part is refunded in 5-7 business days; a gift-card part needs
+    with order_or_error first. The card part is refunded in 5-7 business days; a gift-card part needs
     refund_to_gift_card.
     """
-    order = get_order(store, order_id)
+    order = order_or_error(store, order_id)
     require_status(order_id, order, ("delivered",), "return")
     order = store.edit("orders", order_id)
     refund = paid_by_card(order)
@@ -168,17 +167,17 @@ def exchange_item(store: Store, order_id: str, product_id: str, new_product_id: 
 
     Replaces the item in the order (same quantity, new price), sets the status to exchange_requested and
     returns the price difference: positive means the customer pays it, negative means it is refunded in
-    5-7 business days. Does NOT check the 15-day exchange window: check it with get_order first.
+    5-7 business days. Does NOT check the 15-day exchange window: check it with order_or_error first.
     """
-    order = get_order(store, order_id)
-    require_status(order_id, order, ("delivered",), "exchange an item of")
+    order = order_or_error(store, order_id)
+    require_status(order_id, order, ("delivered",), "exchange items")
     positions = [n for n, i in enumerate(order["items"]) if i["product_id"] == product_id]
     if not positions:
         raise ToolError(f"order {order_id} has no item {product_id}; its items: "
                         + ", ".join(i["product_id"] for i in order["items"]))
     if new_product_id == product_id:
         raise ToolError("the new product is the same as the old one; for a faulty unit use return_order or a repair")
-    old, new = get_product(store, product_id), get_product(store, new_product_id)
+    old, new = product_or_error(store, product_id), product_or_error(store, new_product_id)
     if new["category"] != old["category"]:
         raise ToolError(f"{new_product_id} is a {new['category']}, not a {old['category']}; "
                         "exchanges are only for a product of the same category")
@@ -204,7 +203,7 @@ def exchange_item(store: Store, order_id: str, product_id: str, new_product_id: 
         "properties": {
             "order_id": ORDER_ID,
             "title": {"type": "string", "minLength": 2, "maxLength": 120,
-                      "description": "Name on the invoice: the customer's full name, or the company's registered name."},
+                      "description": "Name on the invoice: the customer's full name or the company's registered name."},
             "invoice_type": {"type": "string", "enum": ["personal", "company"]},
             "tax_id": {"type": "string", "pattern": r"^[0-9A-Za-z-]{5,20}$",
                        "description": "The company's tax id (EIN); required for company invoices only."},
@@ -218,15 +217,15 @@ def issue_invoice(store: Store, order_id: str, title: str, invoice_type: str,
 
     One invoice per order. A company invoice needs the company's tax id; a personal one takes none.
     """
-    order = get_order(store, order_id)
-    require_status(order_id, order, ("delivered",), "invoice")
+    order = order_or_error(store, order_id)
+    require_status(order_id, order, ("delivered",), "issue an invoice")
     if store.get("invoices", order_id) is not None:
         raise ToolError(f"order {order_id} already has an invoice; an order gets only one (see get_invoice)")
     if invoice_type == "company" and tax_id is None:
         raise ToolError("a company invoice needs the company's tax_id")
     if invoice_type == "personal" and tax_id is not None:
         raise ToolError("a personal invoice takes no tax_id; use invoice_type company for a business")
-    email = get_user(store, order["user_id"])["email"]
+    email = user_or_error(store, order["user_id"])["email"]
     invoice = {"invoice_no": f"INV-{order_id}", "order_id": order_id, "user_id": order["user_id"], "title": title,
                "invoice_type": invoice_type, "tax_id": tax_id, "amount": order["total"], "issue_date": _TODAY,
                "sent_to": email}
@@ -255,8 +254,8 @@ def use_gift_card_balance(store: Store, user_id: str, order_id: str) -> dict[str
     Uses the whole amount due, or the whole balance when it is smaller (the rest stays due). The order
     becomes paid when nothing is left to pay.
     """
-    order = get_owned_order(store, user_id, order_id)
-    require_status(order_id, order, ("pending_payment",), "pay")
+    order = owned_order_or_error(store, user_id, order_id)
+    require_status(order_id, order, ("pending_payment",), "pay with the gift card")
     card = store.get("gift_cards", user_id) or {"balance": 0.0}
     amount = money(min(card["balance"], order["payment"]["amount_due"]))
     if amount <= 0:
@@ -289,9 +288,9 @@ def refund_to_gift_card(store: Store, user_id: str, order_id: str, amount: float
     """Put back on the customer's gift card the part of a cancelled or returned order that was paid with it.
 
     The amount cannot exceed what the order paid by gift card minus what was already restored
-    (payment.gift_card_used - payment.gift_card_refunded in get_order). Takes effect immediately.
+    (payment.gift_card_used - payment.gift_card_refunded in order_or_error). Takes effect immediately.
     """
-    order = get_owned_order(store, user_id, order_id)
+    order = owned_order_or_error(store, user_id, order_id)
     require_status(order_id, order, ("cancelled", "returned"), "refund to the gift card")
     refundable = gift_card_refundable(order)
     if money(amount) > refundable:
@@ -325,22 +324,24 @@ def book_service(store: Store, order_id: str, service_type: str, date: str, phon
     Installation is only for items that need professional installation. The date must be after today.
     One booking per order. Repairs are free within the warranty; otherwise the out-of-warranty fee applies.
     """
-    order = get_order(store, order_id)
-    require_status(order_id, order, ("delivered",), f"book {service_type} for")
+    order = order_or_error(store, order_id)
+    require_status(order_id, order, ("delivered",), f"book {service_type}")
     if parse_day(date) <= TODAY:
         raise ToolError(f"the date must be after today ({_TODAY}); same-day visits are not possible")
     existing = store.get("service_bookings", order_id)
     if existing is not None:
-        raise ToolError(f"order {order_id} already has a {existing['service_type']} booking "
-                        f"({existing['booking_id']}, {existing['date']}, {existing['status']})")
-    products = [(i["product_id"], get_product(store, i["product_id"])) for i in order["items"]]
+        raise ToolError(f"order {order_id} already has a booking ({existing['booking_id']}: {existing['service_type']} "
+                        f"on {existing['date']}, {existing['status']}); one booking per order")
+    products = [(i["product_id"], product_or_error(store, i["product_id"])) for i in order["items"]]
     if service_type == "installation":
         products = [(pid, p) for pid, p in products if p["needs_installation"]]
         if not products:
             raise ToolError(f"nothing in order {order_id} needs professional installation")
     fee = 0.0
-    for _, p in products:
-        service = store.get("services", p["category"])[service_type]
+    for pid, p in products:
+        service = (store.get("services", p["category"]) or {}).get(service_type)
+        if service is None:
+            raise ToolError(f"no {service_type} service is offered for {pid}")
         if service_type == "installation":
             fee += service["fee"]
         elif TODAY > warranty_until(order, p):
@@ -360,8 +361,8 @@ def register_review_cashback(store: Store, order_id: str) -> dict[str, Any]:
 
     Does NOT check that the customer posted a review: ask them first.
     """
-    order = get_order(store, order_id)
-    require_status(order_id, order, ("delivered",), "register cashback for")
+    order = order_or_error(store, order_id)
+    require_status(order_id, order, ("delivered",), "register a review cashback")
     if store.get("cashback", order_id) is not None:
         raise ToolError(f"order {order_id} already has a review cashback registered")
     record = {"order_id": order_id, "user_id": order["user_id"], "amount": 10.0 if order["total"] >= 100 else 3.0,
@@ -389,7 +390,7 @@ def transfer_to_human(store: Store, user_id: str, reason: str) -> dict[str, Any]
 
     One open hand-off per customer.
     """
-    get_user(store, user_id)
+    user_or_error(store, user_id)
     if store.get("handoffs", user_id) is not None:
         raise ToolError(f"customer {user_id} already has an open hand-off")
     record = {"ticket_id": f"H-{user_id}", "user_id": user_id, "reason": reason, "status": "open",
