@@ -34,7 +34,7 @@ from pytest_ecom.store import Store
 from pytest_ecom.users import ScriptedCustomer
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TASK = "tasks/home_appliances/multi_intent/damaged_kettle_and_invoice.task.yaml"
+DEFAULT_TASK = "tasks/home_appliances/returns/damaged_kettle.task.yaml"
 
 
 def _materialise(store: Store) -> dict:

@@ -19,7 +19,8 @@ from typing import Any
 RecordKey = tuple[str, str]
 Tables = Mapping[str, Mapping[str, Any]]
 
-_DELETED: Any = object()
+_DELETED: Any = object()  # in an overlay: the trial deleted this record
+_MISSING: Any = object()  # lookup result: the overlay has no entry
 
 
 def load_tables(path: Path) -> dict[str, dict[str, Any]]:
@@ -43,8 +44,8 @@ class Store:
     # -- reading -------------------------------------------------------------
     def get(self, table: str, key: str, default: Any = None) -> Any:
         """The current record, or ``default``. Do not mutate it: use :meth:`edit`."""
-        found = self._overlay.get((table, key), None)
-        if found is not None:
+        found = self._overlay.get((table, key), _MISSING)
+        if found is not _MISSING:
             return default if found is _DELETED else found
         return self._base.get(table, {}).get(key, default)
 
@@ -71,10 +72,10 @@ class Store:
     def edit(self, table: str, key: str) -> Any:
         """The record for in-place editing; copied into the overlay on first edit."""
         record_key = (table, key)
-        found = self._overlay.get(record_key)
-        if found is not None and found is not _DELETED:
+        found = self._overlay.get(record_key, _MISSING)
+        if found is not _MISSING and found is not _DELETED:
             return found
-        base = self._base.get(table, {}).get(key, _DELETED) if found is None else _DELETED
+        base = self._base.get(table, {}).get(key, _DELETED) if found is _MISSING else _DELETED
         if base is _DELETED:
             raise KeyError(f"{table}/{key} does not exist")
         record = copy.deepcopy(base)

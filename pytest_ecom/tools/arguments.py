@@ -2,12 +2,13 @@
 
 Agents (and task authors) write ``"100234"`` or ``100234`` for the same order
 id. Before a call is validated, executed or compared, scalar arguments are
-coerced to the type the schema declares when that is lossless, and defaults
-are filled in, so that comparisons judge meaning rather than spelling.
+coerced to the type the schema declares when that is lossless, defaults are
+filled in and arrays declared ``uniqueItems`` (sets) are sorted, so that comparisons judge meaning rather than spelling.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -31,7 +32,9 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
     if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     if kind == "array" and isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [_coerce(v, schema["items"]) for v in value]
+        items = [_coerce(v, schema["items"]) for v in value]
+        # uniqueItems declares a set: order carries no meaning, so compare it sorted
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True)) if schema.get("uniqueItems") else items
     if kind == "object" and isinstance(value, dict):
         return normalize_arguments(schema, value)
     return value
