@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
+from pytest_ecom.spec.yaml_io import line_of
 
 
 def _task_files(paths: Sequence[str]) -> Iterator[Path]:
@@ -26,6 +27,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from pytest_ecom.prepare import load_prepared
 
     count, bad = 0, 0
+    owners: dict[str, Path] = {}
     try:
         files = list(_task_files(args.paths))
     except FileNotFoundError as exc:
@@ -34,7 +36,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in files:
         count += 1
         try:
-            load_prepared(path)
+            task_id = load_prepared(path).id
+            other = owners.setdefault(task_id, path)
+            if other != path:
+                raise SpecError(path, line_of(path, ["id"]), f"task id {task_id!r} is also used by {other}",
+                                "give each task file its own id")
         except SpecError as exc:
             bad += 1
             print(exc.format(Path.cwd()), file=sys.stderr)
@@ -57,7 +63,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
 
     try:
         domain = load_domain(args.store, Path.cwd())
-    except LookupError as exc:
+    except (LookupError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -10,11 +11,13 @@ from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS
 from pytest_ecom.prepare import load_prepared
 from pytest_ecom.spec import SpecError
+from pytest_ecom.spec.yaml_io import line_of
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
 
 
 SEEN_TAGS = pytest.StashKey[set[str]]()
+TASK_FILES = pytest.StashKey[dict[str, Path]]()
 
 
 def register_tag_markers(config: pytest.Config, tags: list[str]) -> None:
@@ -34,6 +37,13 @@ class TaskFile(pytest.File):
             prepared = load_prepared(self.path)
         except SpecError as exc:
             raise self.CollectError(exc.format(self.config.invocation_params.dir)) from None
+        owners = self.config.stash.setdefault(TASK_FILES, {})
+        other = owners.setdefault(prepared.id, self.path)
+        if other != self.path:
+            # Records, seeds and pass^k are keyed by task id: two files must never share one.
+            err = SpecError(self.path, line_of(self.path, ["id"]), f"task id {prepared.id!r} is also used by {other}",
+                            "give each task file its own id")
+            raise self.CollectError(err.format(self.config.invocation_params.dir))
         settings = self.config.stash[SETTINGS]
         tags = list(prepared.task.tags)
         register_tag_markers(self.config, tags)

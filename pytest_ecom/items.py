@@ -61,7 +61,7 @@ class TrialItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (TrialFailed, TrialError)) and self.record is not None:
             settings = self.config.stash[STATE].settings
-            return explain(self.record, settings.rerun_command(self.nodeid))
+            return explain(self.record, settings.rerun_command(self.config.cwd_relative_nodeid(self.nodeid)))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int, str]:

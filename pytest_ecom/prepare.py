@@ -81,6 +81,8 @@ def _needed_values(tool: Tool, args: dict[str, Any]) -> list[tuple[str, Any]]:
         prop = props.get(name, {})
         if "enum" in prop or "const" in prop or prop.get("x-free-text") or isinstance(value, bool):
             continue
+        if "default" in prop and value == prop["default"]:
+            continue  # filled in from the schema: nobody has to find it
         values = value if isinstance(value, list) else [value]
         out += [(name, v) for v in values if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
     return out

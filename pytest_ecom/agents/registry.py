@@ -26,6 +26,10 @@ class AgentSpec:
     needs_task: bool = False
 
 
+class UnknownAgent(LookupError):
+    """``--agent`` names nothing that can be loaded as an agent."""
+
+
 _REGISTRY: dict[str, AgentSpec] = {}
 _BUILTIN = {"oracle": "pytest_ecom.agents.oracle:ORACLE"}
 
@@ -50,7 +54,7 @@ def _coerce(name: str, obj: Any) -> AgentSpec:
         return obj
     if callable(obj):
         return AgentSpec(name, obj, factory=isinstance(obj, type))
-    raise TypeError(f"agent {name!r} is {type(obj).__name__}, not a callable")
+    raise UnknownAgent(f"--agent={name}: it is a {type(obj).__name__}, not a callable agent or AgentSpec")
 
 
 def _load_target(target: str) -> Any:
@@ -67,10 +71,6 @@ def known_agents(extra: dict[str, Any] | None = None) -> list[str]:
     return sorted(names)
 
 
-class UnknownAgent(LookupError):
-    pass
-
-
 def resolve_agent(name: str, extra: dict[str, Any] | None = None) -> AgentSpec:
     """Find an agent by name (decorator, conftest hook ``extra``, entry point, built-in) or ``module:attr``."""
     if name in _REGISTRY:
@@ -85,8 +85,8 @@ def resolve_agent(name: str, extra: dict[str, Any] | None = None) -> AgentSpec:
     if ":" in name:
         try:
             return _coerce(name, _load_target(name))
-        except (ImportError, AttributeError) as exc:
-            raise UnknownAgent(f"--agent={name}: cannot load it ({exc})") from None
+        except Exception as exc:  # any import-time failure of the user's module is a usage error
+            raise UnknownAgent(f"--agent={name}: cannot load it ({type(exc).__name__}: {exc})") from None
     raise UnknownAgent(
         f"--agent={name}: no agent of that name. Known agents: {', '.join(known_agents(extra))}. "
         "Register one with @pytest_ecom.register_agent, the pytest_ecom_agents hook, the "

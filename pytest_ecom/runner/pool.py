@@ -25,6 +25,7 @@ class TrialPool:
         self._semaphore: asyncio.Semaphore | None = None
         self._concurrency = max(1, concurrency)
         self._futures: dict[TrialKey, asyncio.Task[TrialRun]] = {}
+        self._started: set[TrialKey] = set()
 
     async def _bounded(self, coro: Coroutine[Any, Any, TrialRun]) -> TrialRun:
         if self._semaphore is None:
@@ -36,7 +37,8 @@ class TrialPool:
         """The run of ``trial``; starts it (and not yet started ``siblings``) if needed, then waits."""
         for index in (trial, *siblings):
             key = (task_id, index)
-            if key not in self._futures:
+            if key not in self._started:
+                self._started.add(key)
                 self._futures[key] = self.loop.create_task(self._bounded(start(index)))
         future = self._futures.pop((task_id, trial))
         return self.loop.run_until_complete(future)

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
+# Tags become markers; these names already mean something to pytest (or to us).
+RESERVED_TAGS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "ecom"})
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
 
 
@@ -145,6 +147,15 @@ class Task(_Model):
     )
     expect: Expect
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("tags")
+    @classmethod
+    def _plain_tags(cls, tags: list[str]) -> list[str]:
+        reserved = sorted(set(tags) & RESERVED_TAGS)
+        if reserved:
+            raise ValueError(f"tag {reserved[0]!r} is a pytest marker name and would change how the task runs; "
+                             "pick another tag")
+        return tags
 
     @property
     def checks_something(self) -> bool:

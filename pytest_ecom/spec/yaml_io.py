@@ -15,7 +15,21 @@ import yaml
 
 from pytest_ecom.spec.errors import SpecError
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_FastLoader):  # type: ignore[misc,valid-type]
+    """The fast loader, refusing duplicate keys (YAML would silently keep the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> Any:
@@ -29,9 +43,9 @@ def read_yaml(path: Path) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise SpecError(
-            path, line, f"invalid YAML: {exc.problem or exc}", "check indentation and quoting near this line"
-        ) from None
+        problem = exc.problem or str(exc)
+        fix = "keep only one of them" if problem.startswith("duplicate key") else "check indentation and quoting near this line"
+        raise SpecError(path, line, f"invalid YAML: {problem}", fix) from None
     except yaml.YAMLError as exc:
         raise SpecError(path, None, f"invalid YAML: {exc}", "check the file's syntax") from None
 
@@ -39,7 +53,7 @@ def read_yaml(path: Path) -> Any:
 def line_of(path: Path, loc: Sequence[str | int]) -> int | None:
     """1-based line of the value at ``loc`` (keys and list indexes), or of its nearest parent."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_FastLoader)
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return None
     line = node.start_mark.line + 1 if node is not None else None

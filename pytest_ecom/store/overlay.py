@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_ecom.spec.errors import SpecError
+
 RecordKey = tuple[str, str]
 Tables = Mapping[str, Mapping[str, Any]]
 
@@ -26,9 +28,14 @@ _MISSING: Any = object()  # lookup result: the overlay has no entry
 def load_tables(path: Path) -> dict[str, dict[str, Any]]:
     """Load a store fixture: a JSON object of tables, each a JSON object of records."""
     with path.open(encoding="utf-8") as fh:
-        data = json.load(fh)
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise SpecError(path, exc.lineno, f"invalid JSON in the store fixture: {exc.msg}",
+                            "fix the JSON (e.g. python -m json.tool <file>)") from None
     if not isinstance(data, dict) or not all(isinstance(t, dict) for t in data.values()):
-        raise ValueError(f"{path}: a store fixture must map table names to objects of records")
+        raise SpecError(path, 1, "a store fixture must map table names to objects of records",
+                        'write {"table": {"key": {...record...}}}')
     return data
 
 

@@ -19,9 +19,10 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
     if kind == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if kind == "integer" and isinstance(value, str):
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
+        try:
+            return int(value.strip())
+        except ValueError:
+            return value  # left for the schema check to report
     if kind == "integer" and isinstance(value, float) and value.is_integer():
         return int(value)
     if kind == "number" and isinstance(value, str):

@@ -1,0 +1,97 @@
+"""The ``pytest-ecom`` command: validate, schema, tools."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pytest_ecom.cli import main
+from pytest_ecom.spec.schema import SCHEMA_FILE
+
+
+@pytest.fixture
+def in_copy(mini_copy, monkeypatch):
+    """Work inside a private copy of the mini project (paths are printed relative to it)."""
+    monkeypatch.chdir(mini_copy)
+    return mini_copy
+
+
+def test_validate_good_files(in_copy, capsys):
+    assert main(["validate", "tasks"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "3 of 3 task file(s) valid\n" and err == ""
+
+
+def test_validate_a_single_file(in_copy, capsys):
+    assert main(["validate", "tasks/status.task.yaml"]) == 0
+    assert capsys.readouterr().out == "1 of 1 task file(s) valid\n"
+
+
+def test_validate_bad_files_prints_file_line_and_fix(in_copy, capsys, find_line):
+    text = (in_copy / "tasks" / "cancel.task.yaml").read_text()
+    (in_copy / "tasks" / "cancel.task.yaml").write_text(text.replace("store: mini", "store: mini\ncolour: red"))
+    (in_copy / "tasks" / "nested").mkdir()
+    bad_tool = text.replace("id: cancel_kettle", "id: other").replace("- cancel_order:", "- refund_order:")
+    (in_copy / "tasks" / "nested" / "tool.task.yaml").write_text(bad_tool)
+    (in_copy / "tasks" / "ci.yaml").write_text("on: [push\n")  # not a task file: not read
+    assert main(["validate", "tasks"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "2 of 4 task file(s) valid\n"
+    colour = find_line((in_copy / "tasks" / "cancel.task.yaml").read_text(), "colour: red")
+    refund = find_line(bad_tool, "refund_order")
+    assert err.splitlines() == [
+        f"tasks/cancel.task.yaml:{colour}: colour: Extra inputs are not permitted",
+        "  fix: remove it or check its spelling (see `pytest-ecom schema`)",
+        f"tasks/nested/tool.task.yaml:{refund}: unknown tool 'refund_order' in store 'mini'",
+        "  fix: use one of: get_user, get_order, cancel_order, change_address",
+    ]
+
+
+def test_validate_missing_path_or_no_task_files_is_exit_2(in_copy, capsys):
+    assert main(["validate", "nowhere"]) == 2
+    assert "no such file or directory: nowhere" in capsys.readouterr().err
+    assert main(["validate", "fixtures"]) == 2
+    assert "no *.task.yaml files found in fixtures" in capsys.readouterr().err
+
+
+def test_schema_prints_the_committed_task_schema(capsys):
+    assert main(["schema"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["title"] == "pytest-ecom task (*.task.yaml)"
+    assert out == SCHEMA_FILE.read_text(encoding="utf-8")
+
+
+def test_schema_of_personas(capsys):
+    assert main(["schema", "--persona"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "id" in schema["required"] and "emotion" in schema["properties"]
+
+
+def test_schema_as_a_command_prints_valid_json():
+    proc = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "schema"], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["additionalProperties"] is False
+
+
+def test_tools_lists_a_stores_tools(in_copy, capsys):
+    assert main(["tools", "mini"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "reads   get_user(user_id)",
+        "reads   get_order(order_id)",
+        "writes  cancel_order(order_id, reason)",
+        "writes  change_address(order_id, street, city)",
+    ]
+    assert main(["tools", "mini", "--json"]) == 0
+    assert [t["function"]["name"] for t in json.loads(capsys.readouterr().out)][:2] == ["get_user", "get_order"]
+    assert main(["tools", "no_such_store"]) == 2
+    assert "unknown store 'no_such_store'" in capsys.readouterr().err
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
