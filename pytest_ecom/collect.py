@@ -49,7 +49,10 @@ class TaskFile(pytest.File):
         register_tag_markers(self.config, tags)
         n = settings.repeat
         for trial in range(1, n + 1):
-            item = TrialItem.from_parent(self, name=f"{prepared.id}[{trial}-{n}]", prepared=prepared,
+            name = f"{prepared.id}[{trial}-{n}]"
+            # The id is given as a string so pytest >= 9.2 parses "[i-N]" as params, exactly as it
+            # parses the ids stored by --lf; built from the name it would never match them.
+            item = TrialItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", prepared=prepared,
                                          trial=trial, repeat=n)
             for tag in tags:
                 item.add_marker(tag)

@@ -8,6 +8,8 @@ a command that reruns exactly this trial).
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +63,8 @@ class TrialItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, (TrialFailed, TrialError)) and self.record is not None:
             settings = self.config.stash[STATE].settings
-            return explain(self.record, settings.rerun_command(self.config.cwd_relative_nodeid(self.nodeid)))
+            here = os.path.relpath(self.path, self.config.invocation_params.dir)
+            return explain(self.record, settings.rerun_command(f"{Path(here).as_posix()}::{self.name}"))
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int, str]:
