@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from pytest_ecom.agents import AgentContext, AgentSpec, register_agent  # noqa: E402
+from pytest_ecom.agents import AgentContext, AgentSpec, ProviderError, register_agent  # noqa: E402
 
-__all__ = ["AgentContext", "AgentSpec", "__version__", "register_agent"]
+__all__ = ["AgentContext", "AgentSpec", "ProviderError", "__version__", "register_agent"]

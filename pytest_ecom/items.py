@@ -77,6 +77,8 @@ def explain(record: dict[str, Any], rerun: str) -> str:
     if record["outcome"] == "error":
         err = record["error"]
         lines.append(f"trial error ({err['source']}): {err['message']}")
+        if err.get("traceback"):
+            lines += ["  " + line for line in err["traceback"].splitlines()]
         lines.append("errors are not agent failures: they are reported apart and left out of pass^k")
     else:
         lines.append(f"trial failed (ended by {record['end_reason']}, {record['turns']} customer turns, "
@@ -85,7 +87,8 @@ def explain(record: dict[str, Any], rerun: str) -> str:
             verdict = {True: "ok", False: "FAILED", None: "not checked"}[dim["passed"]]
             lines.append(f"  {name}: {verdict}")
             for problem in dim.get("problems", []):
-                lines.append(f"    - {problem}")
+                first, *rest = problem.splitlines() or [""]
+                lines += [f"    - {first}"] + [f"      {line}" for line in rest]
     transcript = record.get("transcript") or []
     if transcript:
         lines.append(f"last turns ({min(len(transcript), LAST_TURNS)} of {len(transcript)}):")

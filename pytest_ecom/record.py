@@ -16,11 +16,6 @@ RECORD_VERSION = 1
 LAST_TURNS = 8
 
 
-def _transcript_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in entry.items() if v is not None}
-    return out
-
-
 def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) -> dict[str, Any]:
     """Build the record of a scored trial (``dimensions``) or of an errored one (``run.error``)."""
     task = run.task.task
@@ -43,7 +38,8 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) 
         "seed": run.seed,
         "outcome": outcome,
         "dimensions": {d.name: d.as_dict() for d in dimensions or []},
-        "error": None if run.error is None else {"source": run.error.source, "message": run.error.message},
+        "error": None if run.error is None else {"source": run.error.source, "message": run.error.message,
+                                                 "traceback": run.error.detail},
         "end_reason": traj.end_reason,
         "turns": traj.turns,
         "tool_calls": len(traj.calls),
@@ -52,7 +48,7 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) 
         "cost_usd": None,
     }
     # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
-    record["transcript"] = None if outcome == "pass" else [_transcript_entry(e) for e in traj.transcript]
+    record["transcript"] = None if outcome == "pass" else [{k: v for k, v in e.items() if v is not None} for e in traj.transcript]
     return record
 
 

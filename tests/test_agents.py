@@ -141,10 +141,11 @@ def test_a_failing_factory_is_a_trial_error(mini_project):
     result.stdout.fnmatch_lines(["trial error (agent): factory failed: ValueError('no API key')"])
 
 
-def test_an_agent_returning_garbage_is_a_trial_error_with_a_readable_message(mini_task, run_agent):
+def test_an_agent_returning_garbage_fails_with_a_readable_message(mini_task, run_agent):
     run = run_agent(mini_task("status"), lambda messages, tools, context: 42)
-    assert run.error is not None and run.error.source == "agent"
-    assert "the agent returned int; return a str or a dict" in run.error.message
+    assert run.error is None  # the agent's fault: scored, and failed
+    assert run.trajectory.end_reason == "agent_crash"
+    assert "the agent returned int; return a str or a dict" in run.trajectory.crash["message"]
 
 
 def test_a_bad_tool_call_reaches_the_agent_as_a_tool_error(mini_task, run_agent, mini_agents):

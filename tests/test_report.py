@@ -65,11 +65,13 @@ def test_one_record_per_trial_with_seed_outcome_and_dimensions(half_report):
 
 
 def test_errored_trials_are_recorded_as_errors(mini_project):
-    result = mini_project.run("--agent=mini_agents:crash", "-k", "order_status", "--ecom-report=report.json")
+    result = mini_project.run("--agent=mini_agents:provider_down", "-k", "order_status", "--ecom-report=report.json")
     result.assert_outcomes(errors=1)
     [trial] = mini_project.report()["trials"]
     assert trial["outcome"] == "error"
-    assert trial["error"] == {"source": "agent", "message": "RuntimeError: agent exploded"}
+    assert trial["error"]["source"] == "provider"
+    assert trial["error"]["message"] == "ProviderError: model endpoint returned 503"
+    assert 'raise ProviderError("model endpoint returned 503")' in trial["error"]["traceback"]
     assert trial["dimensions"] == {}
     assert mini_project.report()["summary"]["incomplete"] == ["order_status"]
 

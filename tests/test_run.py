@@ -101,20 +101,33 @@ def test_the_rerun_command_works_from_the_directory_pytest_was_run_in(mini_proje
     mini_project.run(*shlex.split(command)[1:]).assert_outcomes(failed=1)
 
 
-def test_an_agent_that_raises_is_an_error_not_a_failure(mini_project):
+def test_an_agent_that_raises_fails_with_its_traceback(mini_project):
+    """A bug in the agent is the agent's failure: counting it as an error would inflate pass^k."""
     result = mini_project.run("--agent=mini_agents:crash", "--repeat=2")
+    result.assert_outcomes(failed=6)
+    story = section(result, "trial cancel_kettle[1-2]")
+    assert "trial failed (ended by agent_crash" in story
+    assert "  agent: FAILED" in story
+    assert "    - the agent raised RuntimeError: agent exploded" in story
+    assert 'mini_agents.py", line' in story and 'raise RuntimeError("agent exploded")' in story
+    assert summary_block(result)[0] == "agent mini_agents:crash: 3 tasks, 6 trials: 0 passed, 6 failed, 0 errors"
+
+
+def test_a_provider_failure_is_an_error_not_a_failure(mini_project):
+    result = mini_project.run("--agent=mini_agents:provider_down", "--repeat=2")
     result.assert_outcomes(errors=6)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     story = section(result, "ERROR at setup of trial cancel_kettle[1-2]")
-    assert "trial error (agent): RuntimeError: agent exploded" in story
+    assert "trial error (provider): ProviderError: model endpoint returned 503" in story
     assert "errors are not agent failures" in story
-    assert "rerun this trial: pytest 'tasks/cancel.task.yaml::cancel_kettle[1-2]' --agent=mini_agents:crash" in story
+    assert ("rerun this trial: pytest 'tasks/cancel.task.yaml::cancel_kettle[1-2]' "
+            "--agent=mini_agents:provider_down") in story
     assert summary_block(result) == [
-        "agent mini_agents:crash: 3 tasks, 6 trials: 0 passed, 0 failed, 6 errors",
+        "agent mini_agents:provider_down: 3 tasks, 6 trials: 0 passed, 0 failed, 6 errors",
         "pass^1 n/a  pass^2 n/a  pass@2 n/a",
         "incomplete: 3 task(s) with fewer than 2 scored trials, left out of pass^2: "
         "cancel_kettle, change_address, order_status",
-        "errors: 6 trial(s) did not finish (harness/provider/customer); not counted as failures",
+        "errors: 6 trial(s) could not finish (provider, tool, customer or agent setup); not counted as failures",
         "worst tasks:",
         "  cancel_kettle   0/0 passed, 2 error(s)  failing: -",
         "  change_address  0/0 passed, 2 error(s)  failing: -",
@@ -123,11 +136,11 @@ def test_an_agent_that_raises_is_an_error_not_a_failure(mini_project):
 
 
 def test_an_errored_trial_makes_its_task_incomplete_for_pass_hat_k(mini_project):
-    result = mini_project.run("--agent=mini_agents:crash_on_trial_2", "--repeat=3", "-k", "cancel_kettle")
+    result = mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=3", "-k", "cancel_kettle")
     result.assert_outcomes(passed=2, errors=1)
     block = summary_block(result)
     assert block[:3] == [
-        "agent mini_agents:crash_on_trial_2: 1 tasks, 3 trials: 2 passed, 0 failed, 1 errors",
+        "agent mini_agents:provider_down_on_trial_2: 1 tasks, 3 trials: 2 passed, 0 failed, 1 errors",
         "pass^1 1.000  pass^2 1.000  pass^3 n/a  pass@3 n/a",
         "incomplete: 1 task(s) with fewer than 3 scored trials, left out of pass^3: cancel_kettle",
     ]
@@ -166,7 +179,7 @@ def test_reruns_are_refused(mini_project):
 
 
 def test_junit_xml_reports_errors_and_failures_without_leaking_records(mini_project):
-    result = mini_project.run("--agent=mini_agents:crash_on_trial_2", "--repeat=2", "--junitxml=junit.xml")
+    result = mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=2", "--junitxml=junit.xml")
     result.assert_outcomes(passed=3, errors=3)
     xml = (mini_project.path / "junit.xml").read_text(encoding="utf-8")
     assert xml.count("<error ") == 3 and "<failure" not in xml

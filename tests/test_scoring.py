@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ecom.scoring import MadeCall, check_outputs, check_searches, check_state
+from pytest_ecom.scoring import check_outputs, check_searches, check_state
+from pytest_ecom.trajectory import MadeCall
 from pytest_ecom.scoring.trial import reward
 from pytest_ecom.spec.models import StateAssertion
 from pytest_ecom.store import Store

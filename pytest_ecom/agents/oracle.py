@@ -21,7 +21,7 @@ class OracleAgent:
         self._next = 0
         self._answered = False
 
-    def __call__(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> Message:
+    async def __call__(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> Message:
         if self._next < len(self._calls):
             name, args = self._calls[self._next]
             self._next += 1

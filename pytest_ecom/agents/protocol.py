@@ -13,9 +13,8 @@ trial's :class:`AgentContext`, it returns the agent; the agent may define
 
 from __future__ import annotations
 
-import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,21 +44,18 @@ class AgentReplyError(Exception):
     """The agent returned something that is not an assistant message."""
 
 
-async def maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
+class ProviderError(Exception):
+    """Raise from an agent when the model provider or the network failed.
 
-
-async def call_optional(obj: Any, method: str) -> None:
-    """Run ``obj.method()`` if the agent defines it (sync or async)."""
-    fn: Callable[[], Any] | None = getattr(obj, method, None)
-    if callable(fn):
-        await maybe_await(fn())
+    The trial becomes an error (left out of pass^k), not a failure of the agent.
+    Any other exception raised by an agent is the agent's failure.
+    """
 
 
 def as_assistant_message(reply: Any) -> Message:
     """Check and normalise what an agent returned into an OpenAI assistant message."""
     if isinstance(reply, str):
-        return {"role": "assistant", "content": reply}
+        reply = {"role": "assistant", "content": reply}
     if hasattr(reply, "model_dump"):  # e.g. a litellm/openai message object
         reply = reply.model_dump()
     if not isinstance(reply, Mapping):

@@ -28,7 +28,8 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     else:
         lines.append(f"incomplete: 0 tasks (pass^k counts all {summary['tasks_counted']})")
     if t["error"]:
-        lines.append(f"errors: {t['error']} trial(s) did not finish (harness/provider/customer); not counted as failures")
+        lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
+                     "not counted as failures")
     worst = summary["worst"][:WORST_SHOWN]
     if worst:
         lines.append("worst tasks:")

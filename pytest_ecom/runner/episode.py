@@ -3,42 +3,42 @@
 customer message → agent → (harness runs tool calls, feeds results back, calls
 the agent again) … → agent text → next customer message; until the customer's
 stop signal, the turn limit or the trial timeout. Everything is recorded with
-timings. Exceptions raised by the harness, the customer or the agent become an
-:class:`EpisodeError` carrying the partial trajectory: a trial error, never an
-agent failure.
+timings.
+
+Who is at fault decides the outcome. The agent raising, or answering with
+something that is not a message, is the agent's failure: the episode stops and
+the trial is scored (and fails). A :class:`ProviderError` (or a connection
+error or timeout) raised by the agent, a crash of the simulated customer or of
+a tool, or a failing agent setup are not the agent's answer: they become an
+:class:`EpisodeError`, a trial error left out of pass^k.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import inspect
+import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, Message, as_assistant_message, call_optional, maybe_await
-from pytest_ecom.scoring import MadeCall
+from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, ProviderError, as_assistant_message
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
+from pytest_ecom.trajectory import MadeCall, Trajectory
 from pytest_ecom.users.scripted import CustomerTurn
+
+# Raised by an agent, these mean the infrastructure failed, not the agent's reasoning.
+INFRASTRUCTURE_ERRORS = (ProviderError, ConnectionError, TimeoutError)
+TRACEBACK_FRAMES = 4
 
 
 class Customer(Protocol):
     async def next_message(self, agent_reply: str | None) -> CustomerTurn: ...
-
-
-@dataclass
-class Trajectory:
-    """What happened in a trial. ``transcript`` entries carry ``t_ms`` (since start) and ``ms`` (duration)."""
-
-    messages: list[Message] = field(default_factory=list)
-    transcript: list[dict[str, Any]] = field(default_factory=list)
-    calls: list[MadeCall] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
-    end_reason: str = "running"
-    turns: int = 0
-    timings: dict[str, float] = field(default_factory=lambda: {"agent_s": 0.0, "tools_s": 0.0, "customer_s": 0.0})
-    store: Store | None = None
 
 
 class EpisodeError(Exception):
@@ -71,6 +71,36 @@ def system_prompt(context: AgentContext) -> str:
     return "\n".join(lines).strip()
 
 
+_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]), str(Path(asyncio.__file__).parent),
+                 str(Path(concurrent.futures.__file__).parent))
+
+
+def short_traceback() -> str:
+    """The current exception's last frames outside the harness: where the user's code failed."""
+    exc = sys.exception()
+    if exc is None:
+        return ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_HARNESS_DIRS)]
+    lines = traceback.format_list(frames[-TRACEBACK_FRAMES:]) + traceback.format_exception_only(exc)
+    return "".join(lines).rstrip()
+
+
+def is_async_callable(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+
+
+async def call_agent_code(fn: Callable[..., Any], *args: Any) -> Any:
+    """Await async agent code; run sync code in a worker thread so it cannot block other trials."""
+    if is_async_callable(fn):
+        return await fn(*args)
+    result = await asyncio.to_thread(fn, *args)
+    return await result if inspect.isawaitable(result) else result
+
+
+class _AgentCrashed(Exception):
+    """Internal: the agent's fault; ends the conversation, the trial is scored."""
+
+
 class _Clock:
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -90,7 +120,7 @@ async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) ->
         try:
             turn = await setup.customer.next_message(agent_reply)
         except Exception as exc:
-            raise EpisodeError("customer", f"{type(exc).__name__}: {exc}", traj, traceback.format_exc()) from exc
+            raise EpisodeError("customer", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
         took = time.perf_counter() - t0
         traj.timings["customer_s"] += took
         if turn.stop:
@@ -106,17 +136,27 @@ async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) ->
             return
 
 
+async def _ask_agent(setup: EpisodeSetup, traj: Trajectory, tools_schema: list) -> dict[str, Any]:
+    try:
+        raw = await call_agent_code(setup.agent, list(traj.messages), tools_schema, setup.context)
+        return as_assistant_message(raw)
+    except INFRASTRUCTURE_ERRORS as exc:
+        raise EpisodeError("provider", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
+    except AgentReplyError as exc:
+        traj.crash = {"message": str(exc), "traceback": ""}
+        raise _AgentCrashed from exc
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        raise
+    except BaseException as exc:  # SystemExit from agent code must not end the session
+        traj.crash = {"message": f"the agent raised {type(exc).__name__}: {exc}", "traceback": short_traceback()}
+        raise _AgentCrashed from exc
+
+
 async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tools_schema: list) -> str | None:
     """Call the agent until it answers in text; None when it hit the step limit."""
     for _ in range(setup.max_steps):
         t0 = time.perf_counter()
-        try:
-            raw = await maybe_await(setup.agent(list(traj.messages), tools_schema, setup.context))
-            message = as_assistant_message(raw)
-        except AgentReplyError as exc:
-            raise EpisodeError("agent", str(exc), traj) from exc
-        except Exception as exc:
-            raise EpisodeError("agent", f"{type(exc).__name__}: {exc}", traj, traceback.format_exc()) from exc
+        message = await _ask_agent(setup, traj, tools_schema)
         took = time.perf_counter() - t0
         traj.timings["agent_s"] += took
         traj.messages.append(message)
@@ -132,7 +172,7 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
                 result = setup.tools.call(setup.store, fn["name"], fn["arguments"])
             except Exception as exc:
                 raise EpisodeError("tool", f"{fn['name']} raised {type(exc).__name__}: {exc}", traj,
-                                   traceback.format_exc()) from exc
+                                   short_traceback()) from exc
             took = time.perf_counter() - t0
             traj.timings["tools_s"] += took
             traj.calls.append(MadeCall(result.name, result.arguments, result.ok))
@@ -142,30 +182,30 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
     return None
 
 
-async def run_episode(setup: EpisodeSetup, agent_owner: Any = None) -> Trajectory:
-    """Run one conversation; returns the trajectory or raises :class:`EpisodeError`.
+async def _lifecycle(owner: Any, method: str, traj: Trajectory) -> None:
+    """Run the agent's optional ``setup``/``teardown``; a failure there is a trial error."""
+    fn = getattr(owner, method, None)
+    if not callable(fn):
+        return
+    try:
+        await call_agent_code(fn)
+    except Exception as exc:
+        raise EpisodeError("agent", f"{method} failed: {type(exc).__name__}: {exc}", traj, short_traceback()) from exc
 
-    ``agent_owner`` is the object whose optional ``setup``/``teardown`` wrap the trial.
-    """
+
+async def run_episode(setup: EpisodeSetup) -> Trajectory:
+    """Run one conversation; returns the trajectory or raises :class:`EpisodeError`."""
     traj = Trajectory(store=setup.store)
     traj.messages.append({"role": "system", "content": system_prompt(setup.context)})
     clock = _Clock()
-    owner = agent_owner if agent_owner is not None else setup.agent
+    await _lifecycle(setup.agent, "setup", traj)
     try:
-        try:
-            await call_optional(owner, "setup")
-        except Exception as exc:
-            raise EpisodeError("agent", f"setup failed: {type(exc).__name__}: {exc}", traj, traceback.format_exc()) from exc
-        try:
-            await asyncio.wait_for(_conversation(setup, traj, clock), timeout=setup.timeout_s)
-        except TimeoutError:
-            traj.end_reason = "timeout"
+        await asyncio.wait_for(_conversation(setup, traj, clock), timeout=setup.timeout_s)
+    except TimeoutError:
+        traj.end_reason = "timeout"
+    except _AgentCrashed:
+        traj.end_reason = "agent_crash"
     finally:
         traj.timings["episode_s"] = round(time.perf_counter() - clock.start, 6)
-        try:
-            await call_optional(owner, "teardown")
-        except Exception as exc:
-            if traj.end_reason != "running":
-                raise EpisodeError("agent", f"teardown failed: {type(exc).__name__}: {exc}", traj,
-                                   traceback.format_exc()) from exc
+    await _lifecycle(setup.agent, "teardown", traj)
     return traj

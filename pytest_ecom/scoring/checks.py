@@ -18,15 +18,7 @@ from typing import Any
 from pytest_ecom.spec.models import StateAssertion
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
-
-
-@dataclass(frozen=True)
-class MadeCall:
-    """A tool call the agent made, as executed (arguments normalised)."""
-
-    name: str
-    arguments: dict[str, Any]
-    ok: bool
+from pytest_ecom.trajectory import MadeCall
 
 
 @dataclass

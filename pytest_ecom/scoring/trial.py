@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
-from pytest_ecom.runner.episode import Trajectory
+from pytest_ecom.trajectory import Trajectory
 
 
 def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension]:
-    """state × searches × outputs; a dimension the task does not check has ``passed=None``."""
+    """state × searches × outputs; a dimension the task does not check has ``passed=None``.
+
+    A crashed agent also gets a failing ``agent`` dimension saying why.
+    """
     assert traj.store is not None
     expect = prepared.task.expect
-    return [
+    dimensions = [
         check_state(traj.store, prepared.expected, expect.state),
         check_searches(prepared.searches, traj.calls, prepared.domain.tools),
         check_outputs(expect.outputs, traj.replies),
     ]
+    if traj.crash is not None:
+        problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
+        dimensions.append(Dimension("agent", False, problems))
+    return dimensions
 
 
 def reward(dimensions: list[Dimension]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -55,10 +56,11 @@ class Tool:
         object.__setattr__(self, "_validator", Draft202012Validator(self.parameters))
 
     def openai_schema(self) -> dict[str, Any]:
-        """The tool as an OpenAI-format function definition."""
+        """The tool as an OpenAI-format function definition (a copy: what agents do to it stays theirs)."""
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+            "function": {"name": self.name, "description": self.description,
+                         "parameters": copy.deepcopy(self.parameters)},
         }
 
     def normalize(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,8 +119,12 @@ class ToolSet:
         return list(self._tools)
 
     def schemas(self) -> list[dict[str, Any]]:
-        """OpenAI-format definitions of every tool (built once)."""
-        return self._schemas
+        """OpenAI-format definitions of every tool, built once; a new list per call.
+
+        Validation and scoring use the tools' own schemas, never these dicts,
+        so an agent that edits what it was given cannot change the rules.
+        """
+        return list(self._schemas)
 
     def call(self, store: Store, name: str, arguments: str | Mapping[str, Any] | None) -> ToolResult:
         """Run a tool for the agent. Bad input never raises: it becomes an error result.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_ecom.agents import AgentSpec
+from pytest_ecom.agents import AgentSpec, ProviderError
 from pytest_ecom.agents.oracle import ORACLE
 
 
@@ -53,16 +53,21 @@ def crash(messages: list[dict[str, Any]], tools: list[dict[str, Any]], context: 
     raise RuntimeError("agent exploded")
 
 
+def provider_down(messages: list[dict[str, Any]], tools: list[dict[str, Any]], context: Any) -> Any:
+    raise ProviderError("model endpoint returned 503")
+
+
 # Reference agents built on the oracle (they get the task, like the oracle: test use only).
 def _half(context: Any, task: Any) -> Any:
     return ORACLE.target(context, task) if context.trial % 2 else do_nothing
 
 
-def _crash_on_trial_2(context: Any, task: Any) -> Any:
-    return crash if context.trial == 2 else ORACLE.target(context, task)
+def _provider_down_on_trial_2(context: Any, task: Any) -> Any:
+    return provider_down if context.trial == 2 else ORACLE.target(context, task)
 
 
 # Solves odd trials, does nothing on even ones: pass^k has hand-computable values.
 half_oracle = AgentSpec("half_oracle", _half, factory=True, needs_task=True)
-# Solves every trial but the second, where it raises: an error, not a failure.
-crash_on_trial_2 = AgentSpec("crash_on_trial_2", _crash_on_trial_2, factory=True, needs_task=True)
+# Solves every trial but the second, where its provider fails: an error, not a failure.
+provider_down_on_trial_2 = AgentSpec("provider_down_on_trial_2", _provider_down_on_trial_2, factory=True,
+                                     needs_task=True)

@@ -1,0 +1,36 @@
+"""What a trial leaves behind: the conversation, the calls made, the final store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_ecom.store import Store
+
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MadeCall:
+    """A tool call the agent made, as executed (arguments normalised)."""
+
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+
+
+@dataclass
+class Trajectory:
+    """A trial's record of events. ``transcript`` entries carry ``t_ms`` (since start) and ``ms``
+    (duration); ``crash`` is set when the agent raised or answered with something that is not a
+    message (the agent's fault: the trial is scored and fails)."""
+
+    messages: list[Message] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[MadeCall] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    end_reason: str = "running"
+    turns: int = 0
+    timings: dict[str, float] = field(default_factory=lambda: {"agent_s": 0.0, "tools_s": 0.0, "customer_s": 0.0})
+    store: Store | None = None
+    crash: dict[str, str] | None = None
