@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
-from pytest_ecom.spec.yaml_io import line_of
 
 
 def _task_files(paths: Sequence[str]) -> Iterator[Path]:
@@ -24,7 +23,7 @@ def _task_files(paths: Sequence[str]) -> Iterator[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_ecom.prepare import load_prepared
+    from pytest_ecom.prepare import claim_task_id, load_prepared
 
     count, bad = 0, 0
     owners: dict[str, Path] = {}
@@ -36,11 +35,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in files:
         count += 1
         try:
-            task_id = load_prepared(path).id
-            other = owners.setdefault(task_id, path)
-            if other != path:
-                raise SpecError(path, line_of(path, ["id"]), f"task id {task_id!r} is also used by {other}",
-                                "give each task file its own id")
+            claim_task_id(owners, load_prepared(path), Path.cwd())
         except SpecError as exc:
             bad += 1
             print(exc.format(Path.cwd()), file=sys.stderr)

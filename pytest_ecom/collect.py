@@ -9,9 +9,8 @@ import pytest
 
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS
-from pytest_ecom.prepare import load_prepared
+from pytest_ecom.prepare import claim_task_id, load_prepared
 from pytest_ecom.spec import SpecError
-from pytest_ecom.spec.yaml_io import line_of
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
 
@@ -33,17 +32,12 @@ class TaskFile(pytest.File):
     """One task file. Every problem in it is a collection error naming file, line and fix."""
 
     def collect(self) -> Iterator[TrialItem]:
+        here = self.config.invocation_params.dir
         try:
             prepared = load_prepared(self.path)
+            claim_task_id(self.config.stash.setdefault(TASK_FILES, {}), prepared, here)
         except SpecError as exc:
-            raise self.CollectError(exc.format(self.config.invocation_params.dir)) from None
-        owners = self.config.stash.setdefault(TASK_FILES, {})
-        other = owners.setdefault(prepared.id, self.path)
-        if other != self.path:
-            # Records, seeds and pass^k are keyed by task id: two files must never share one.
-            err = SpecError(self.path, line_of(self.path, ["id"]), f"task id {prepared.id!r} is also used by {other}",
-                            "give each task file its own id")
-            raise self.CollectError(err.format(self.config.invocation_params.dir))
+            raise self.CollectError(exc.format(here)) from None
         settings = self.config.stash[SETTINGS]
         tags = list(prepared.task.tags)
         register_tag_markers(self.config, tags)
@@ -54,6 +48,7 @@ class TaskFile(pytest.File):
             # parses the ids stored by --lf; built from the name it would never match them.
             item = TrialItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", prepared=prepared,
                                          trial=trial, repeat=n)
+            item.add_marker("ecom")
             for tag in tags:
                 item.add_marker(tag)
             if settings.agent is None:

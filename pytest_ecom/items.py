@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.record import LAST_TURNS, make_record
-from pytest_ecom.runner import TrialRun, run_trial
+from pytest_ecom.runner import EpisodeError, TrialRun, run_trial
+from pytest_ecom.runner.episode import short_traceback
 from pytest_ecom.scoring.trial import reward, score_trajectory
 from pytest_ecom.session import STATE
 
@@ -52,7 +54,13 @@ class TrialItem(pytest.Item):
 
     def runtest(self) -> None:
         assert self.run is not None
-        dimensions = score_trajectory(self.prepared, self.run.trajectory)
+        try:
+            dimensions = score_trajectory(self.prepared, self.run.trajectory)
+        except Exception as exc:  # a bug of ours must not make the trial vanish from the report
+            error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", self.run.trajectory, short_traceback())
+            self.run = replace(self.run, error=error)
+            self.record = make_record(self.run, self.repeat, None)
+            raise TrialError(error.message) from exc
         self.record = make_record(self.run, self.repeat, dimensions)
         if not reward(dimensions):
             raise TrialFailed()

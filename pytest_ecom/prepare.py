@@ -10,6 +10,7 @@ The expected state (base + golden actions) is computed here, once per task.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def _resolve_calls(path: Path, task: Task, domain: Domain, kind: str) -> tuple[C
         name, args = call_parts(call)
         loc: list[str | int] = ["expect", kind, i]
         if name not in domain.tools:
+            close = difflib.get_close_matches(name, domain.tools.names(), n=1, cutoff=0.8)
+            hint = f"did you mean {close[0]}? otherwise " if close else ""
             raise _err(path, loc, f"unknown tool {name!r} in store {domain.name!r}",
-                       f"use one of: {', '.join(domain.tools.names())}")
+                       f"{hint}use one of: {', '.join(domain.tools.names())}")
         tool = domain.tools[name]
         if kind == "actions" and not tool.writes:
             raise _err(path, loc, f"{name} only reads; expect.actions lists calls that change the store",
@@ -155,6 +158,15 @@ def prepare(task: Task, path: Path) -> PreparedTask:
                    "require a search or a phrase, or an action that changes the store")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return PreparedTask(task, path, digest, domain, persona, searches, actions, expected)
+
+
+def claim_task_id(owners: dict[str, Path], prepared: PreparedTask, base: Path | None = None) -> None:
+    """Records, seeds and pass^k are keyed by task id: two files must never share one."""
+    other = owners.setdefault(prepared.id, prepared.path)
+    if other != prepared.path:
+        shown = other.relative_to(base.resolve()) if base and other.is_relative_to(base.resolve()) else other
+        raise _err(prepared.path, ["id"], f"task id {prepared.id!r} is also used by {shown}",
+                   "give each task file its own id")
 
 
 @functools.cache

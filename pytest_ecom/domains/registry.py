@@ -9,13 +9,12 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from pytest_ecom.paths import find_near
 from pytest_ecom.store import Store, load_tables
 from pytest_ecom.tools import Tool, ToolSet
 
 _BUILTIN = {"home_appliances": "pytest_ecom.domains.home_appliances:DOMAIN"}
 ENTRY_POINT_GROUP = "pytest_ecom.domains"
-# The checkout this package lives in (editable installs, the project's own tests).
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -77,12 +76,8 @@ def _domain_spec(name: str) -> DomainSpec:
 
 def find_fixture_dir(name: str, near: Path) -> Path | None:
     """``fixtures/<name>/`` in the nearest ancestor of ``near``, else in the project checkout."""
-    start = near if near.is_dir() else near.parent
-    for folder in (start, *start.parents, _PROJECT_ROOT):
-        candidate = folder / "fixtures" / name
-        if (candidate / "store.json").is_file():
-            return candidate
-    return None
+    found = find_near(near, f"fixtures/{name}/store.json")
+    return found.parent if found else None
 
 
 @functools.cache

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import typing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from pytest_ecom.paths import find_near
 from pytest_ecom.spec.errors import SpecError
 from pytest_ecom.spec.models import SCHEMA_VERSION, Persona, Task
 from pytest_ecom.spec.yaml_io import line_of, read_yaml
@@ -15,7 +18,6 @@ from pytest_ecom.spec.yaml_io import line_of, read_yaml
 M = TypeVar("M", bound=BaseModel)
 
 TASK_SUFFIX = ".task.yaml"
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 _FIXES = {
     "missing": "add the field",
@@ -26,16 +28,52 @@ _FIXES = {
 }
 
 
-def _from_validation_error(path: Path, exc: ValidationError) -> SpecError:
-    err = exc.errors()[0]
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _fields_at(model: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """The field names allowed beside ``loc`` (for "did you mean")."""
+    current: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if current else None
+        current = _model_in(field.annotation) if field else None
+        if current is None:
+            return []
+    return list(current.model_fields) if current else []
+
+
+def _problem(path: Path, model: type[BaseModel], err: Any) -> tuple[int | None, str, str]:
     loc = [p for p in err["loc"] if isinstance(p, (str, int))]
     where = ".".join(str(p) for p in loc) or "(top level)"
-    more = len(exc.errors()) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     fix = _FIXES.get(err["type"], "see `pytest-ecom schema` for the expected format")
-    if err["type"] == "missing":
-        fix = f"add `{loc[-1]}:`" if loc else fix
-    return SpecError(path, line_of(path, loc), f"{where}: {err['msg']}{tail}", fix)
+    if err["type"] == "missing" and loc:
+        fix = f"add `{loc[-1]}:`"
+    if err["type"] == "extra_forbidden" and loc:
+        close = difflib.get_close_matches(str(loc[-1]), _fields_at(model, loc), n=1)
+        if close:
+            fix = f"did you mean `{close[0]}`?"
+    return line_of(path, loc), f"{where}: {err['msg']}", fix
+
+
+def _from_validation_error(path: Path, model: type[BaseModel], exc: ValidationError) -> SpecError:
+    # A misspelt key also makes the real one "missing": show the misspelling first.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    line, message, fix = _problem(path, model, errors[0])
+    for err in errors[1:6]:
+        other_line, other, _ = _problem(path, model, err)
+        message += f"\n  also line {other_line}: {other}"
+    if len(errors) > 6:
+        message += f"\n  and {len(errors) - 6} more"
+    return SpecError(path, line, message, fix)
 
 
 def parse_model(path: Path, model: type[M]) -> M:
@@ -52,29 +90,17 @@ def parse_model(path: Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _from_validation_error(path, exc) from None
-
-
-@functools.cache
-def _load_task_cached(path: Path, stamp: tuple[int, int]) -> Task:
-    return parse_model(path, Task)
+        raise _from_validation_error(path, model, exc) from None
 
 
 def load_task(path: Path) -> Task:
-    """Parse a ``*.task.yaml`` file once per process (re-read when it changes)."""
-    path = Path(path).resolve()
-    st = path.stat()
-    return _load_task_cached(path, (st.st_mtime_ns, st.st_size))
+    """Parse and validate a ``*.task.yaml`` file (``prepare.load_prepared`` caches the result)."""
+    return parse_model(Path(path).resolve(), Task)
 
 
 def find_persona_file(persona_id: str, near: Path) -> Path | None:
     """``personas/<id>.yaml`` in the nearest ancestor of ``near``, else in the project checkout."""
-    start = near if near.is_dir() else near.parent
-    for folder in (start, *start.parents, _PROJECT_ROOT):
-        candidate = folder / "personas" / f"{persona_id}.yaml"
-        if candidate.is_file():
-            return candidate
-    return None
+    return find_near(near, f"personas/{persona_id}.yaml")
 
 
 @functools.cache

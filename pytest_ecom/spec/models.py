@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 SCHEMA_VERSION = 1
 # Tags become markers; these names already mean something to pytest (or to us).
-RESERVED_TAGS = frozenset({"skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings", "ecom"})
+RESERVED_TAGS = frozenset({
+    "skip", "skipif", "xfail", "parametrize", "usefixtures", "filterwarnings",  # pytest
+    "flaky", "timeout", "order", "dependency", "anyio", "asyncio", "trio", "xdist_group",  # common plugins
+    "ecom",  # ours: every trial item
+})
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
 
 
