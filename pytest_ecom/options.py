@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--agent", default=None, metavar="NAME",
                     help="agent under test: a registered name (e.g. oracle) or module:attr. "
                          "Without it, tasks are collected and validated but skipped.")
-    group.addoption("--repeat", type=_positive_int, default=1, metavar="N",
-                    help="trials per task (items id[1-N] .. id[N-N]); pass^k is reported for k <= N (default 1)")
+    group.addoption("--repeat", type=_positive_int, default=None, metavar="N",
+                    help="trials per task (items id[1-N] .. id[N-N]); pass^k is reported for k <= N. Default 1, "
+                         "or N when the arguments name trials like 'file::id[2-N]'")
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
@@ -65,11 +67,23 @@ def add_options(parser: pytest.Parser) -> None:
                     help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
 
 
+_TRIAL_ID = re.compile(r"::[^:]+\[\d+-(\d+)\]$")
+
+
+def _repeat(config: pytest.Config) -> int:
+    """``--repeat``, or the N of trial ids given as arguments, so a pasted id just works."""
+    given = config.getoption("--repeat")
+    if given is not None:
+        return given
+    counts = {int(m.group(1)) for arg in config.args if (m := _TRIAL_ID.search(arg))}
+    return counts.pop() if len(counts) == 1 else 1
+
+
 def read_settings(config: pytest.Config) -> Settings:
     report = config.getoption("--ecom-report")
     return Settings(
         agent=config.getoption("--agent"),
-        repeat=config.getoption("--repeat"),
+        repeat=_repeat(config),
         report=Path(report) if report else None,
         concurrency=config.getoption("--ecom-concurrency"),
         timeout=config.getoption("--ecom-timeout"),

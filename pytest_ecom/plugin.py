@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pytest_ecom.runner import TrialPool
 from pytest_ecom.scoring.summary import summarize
 from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
+from pytest_ecom.xdist import XdistHooks, send_deselected, worker_runs_whole_tasks
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -47,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
         extra: dict[str, Any] = {}
         for found in config.hook.pytest_ecom_agents():
             extra.update(found or {})
+        here = str(config.invocation_params.dir)
+        if ":" in settings.agent and here not in sys.path:
+            sys.path.append(here)  # like `python -m`: a module beside you can be the agent
         try:
             agent = resolve_agent(settings.agent, extra)
         except UnknownAgent as exc:
@@ -54,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
     config.stash[STATE] = state
     config.pluginmanager.register(EcomSession(config, state), "ecom-session")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(config), "ecom-xdist")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -70,9 +77,9 @@ class EcomSession:
         self.state = state
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Remember each task's selected trials so they can start together; not on xdist
-        workers, which are handed only some of them."""
-        if _is_worker(self.config):
+        """Remember each task's selected trials so they can start together; not on an xdist
+        worker that may be handed only some of them."""
+        if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
             return
         siblings: dict[str, list[int]] = {}
         for item in session.items:
@@ -92,6 +99,9 @@ class EcomSession:
                 report.longrepr = item.repr_failure(call.excinfo)
         return report
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.state.deselected.update(i.prepared.id for i in items if isinstance(i, TrialItem))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "ecom_record", None)
         if record is not None and not _is_worker(self.config):
@@ -99,14 +109,17 @@ class EcomSession:
 
     def _report(self) -> dict[str, Any]:
         s = self.state.settings
-        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options())
+        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.pool is not None:
             self.state.pool.close()
             self.state.pool = None
+        if _is_worker(self.config):
+            send_deselected(self.config, self.state.deselected)
+            return
         path = self.state.settings.report
-        if path is not None and not _is_worker(self.config):
+        if path is not None:
             write_report(path, self._report())
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -114,13 +127,14 @@ class EcomSession:
             return
         s = self.state.settings
         terminalreporter.write_sep("=", "pytest-ecom")
-        for line in summary_lines(summarize(self.state.records, s.repeat), s.agent):
+        for line in summary_lines(summarize(self.state.records, s.repeat, self.state.deselected), s.agent):
             terminalreporter.write_line(line)
         if s.report is not None:
             terminalreporter.write_line(f"JSON report: {s.report}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    plugin = config.pluginmanager.get_plugin("ecom-session")
-    if plugin is not None:
-        config.pluginmanager.unregister(plugin)
+    for name in ("ecom-session", "ecom-xdist"):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)

@@ -151,7 +151,7 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     if not bad.passed:
         raise _err(path, ["expect", "state"], f"the expected state contradicts expect.state: {bad.problems[0]}",
                    "fix the assertion or the golden actions")
-    idle = [check_state(domain.new_store(), expected, task.expect.state),
+    idle = [check_state(domain.new_store(), expected, task.expect.state, explain=False),
             check_searches(searches, [], domain.tools), check_outputs(task.expect.outputs, [])]
     if all(d.passed is not False for d in idle):
         raise _err(path, ["expect"], "an agent that does nothing would pass this task",

@@ -21,6 +21,8 @@ class RunState:
     # task id → selected trial indexes, to start a task's trials together
     siblings: dict[str, tuple[int, ...]] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
+    # tasks with trials deselected by -k/-m/--lf (reported: pass^k then covers a subset)
+    deselected: set[str] = field(default_factory=set)
 
 
 STATE = pytest.StashKey[RunState]()

@@ -209,3 +209,42 @@ def test_resolve_agent_turns_classes_into_factories_and_keeps_specs():
     assert resolve_agent("f", {"f": fn}).factory is False
     assert resolve_agent("s", {"s": spec}) is spec
     assert resolve_agent("oracle").needs_task is True
+
+
+def test_an_agent_editing_its_tool_definitions_cannot_change_the_rules(mini_task, run_agent, mini_agents):
+    def vandal(messages, tools, context):
+        tools.clear()
+        return "nothing to see"
+
+    def vandal_deep(messages, tools, context):
+        for t in tools:
+            t["function"]["parameters"]["properties"].clear()
+            t["function"]["parameters"]["required"] = []
+        return "nothing to see"
+
+    task = mini_task("cancel")
+    run_agent(task, vandal)
+    run_agent(task, vandal_deep)
+    seen = []
+
+    def count(messages, tools, context):
+        seen.append(len(tools))
+        return "hello"
+
+    run_agent(task, count)
+    assert set(seen) == {len(task.domain.tools.names())}
+    # validation still uses the real schema: a call without the required order id is refused
+    assert not task.domain.tools.call(task.domain.new_store(), "cancel_order", {}).ok
+    assert run_agent(task, mini_agents.solve_cancel).error is None
+
+
+def test_a_sync_agent_runs_off_the_event_loop(mini_task, run_agent):
+    """Sync agents run in a worker thread: they may even start their own event loop."""
+    import asyncio
+
+    async def answer():
+        return "Let me check that."
+
+    run = run_agent(mini_task("status"), lambda messages, tools, context: asyncio.run(answer()))
+    assert run.error is None and run.trajectory.crash is None
+    assert run.trajectory.replies[0] == "Let me check that."

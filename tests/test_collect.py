@@ -118,6 +118,12 @@ BAD_TASKS = {
     "unknown_tool": (lambda t: t.replace(CANCEL_ACTION, "    - refund_order: {order_id: 100001}"),
                      "unknown tool 'refund_order' in store 'mini'", "refund_order",
                      "use one of: get_user, get_order, cancel_order, change_address"),
+    "misspelt_tool": (lambda t: t.replace("- cancel_order:", "- cancel_ordr:"),
+                      "unknown tool 'cancel_ordr' in store 'mini'", "cancel_ordr", "did you mean cancel_order?"),
+    "misspelt_field": (lambda t: t.replace("expect:", "expcet:"),
+                       "expcet: Extra inputs are not permitted", "expcet:", "did you mean `expect`?"),
+    "marker_named_tag": (lambda t: t.replace("tags: [cancellation]", "tags: [cancellation, flaky]"),
+                         "tags: Value error, tag 'flaky' is a pytest marker name", "tags:", "pytest-ecom schema"),
     "unknown_persona": (lambda t: t.replace("persona: calm_clear", "persona: nobody_like_this"),
                         "unknown persona 'nobody_like_this'", "persona: nobody_like_this",
                         "add personas/nobody_like_this.yaml"),
@@ -260,3 +266,17 @@ def test_the_agent_context_supplies_values_to_golden_calls(mini_copy, mini_task,
         mini_task("address", folder=path.parent)
     assert exc.value.line == find_line(path.read_text(), "- get_user:")
 
+
+
+def test_every_schema_problem_is_listed_with_its_line(tmp_path):
+    from pytest_ecom.spec import SpecError, Task, parse_model
+
+    path = tmp_path / "x.task.yaml"
+    path.write_text("schema_version: 1\nid: x\nscenario: s\nstore: mini\nexpcet: {}\ncustomer: {persona: p}\n")
+    with pytest.raises(SpecError) as info:
+        parse_model(path, Task)
+    lines = info.value.format().splitlines()
+    assert lines[0] == f"{path}:5: expcet: Extra inputs are not permitted"
+    assert lines[1] == "  fix: did you mean `expect`?"
+    assert "  also line 1: expect: Field required" in lines
+    assert "  also line 6: customer.goal: Field required" in lines

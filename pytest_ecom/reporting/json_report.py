@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ REPORT_VERSION = 1
 
 
 def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
-                 options: dict[str, Any]) -> dict[str, Any]:
+                 options: dict[str, Any], deselected: Iterable[str] = ()) -> dict[str, Any]:
     records = dedupe(records)
     return {
         "format": REPORT_FORMAT,
@@ -25,7 +26,7 @@ def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
             "options": options,
             "task_set": task_set_digest(records),
         },
-        "summary": summarize(records, repeat),
+        "summary": summarize(records, repeat, deselected),
         "tasks": task_table(records),
         "trials": records,
     }

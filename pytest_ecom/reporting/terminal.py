@@ -27,6 +27,9 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
                      f"left out of pass^{summary['k']}: {shown}")
     else:
         lines.append(f"incomplete: 0 tasks (pass^k counts all {summary['tasks_counted']})")
+    if summary["not_run"]:
+        lines.append(f"subset: {len(summary['not_run'])} collected task(s) deselected (-k/-m/--lf); "
+                     f"pass^k covers the {summary['tasks']} task(s) run")
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")

@@ -48,12 +48,15 @@ def format_call(name: str, arguments: dict[str, Any]) -> str:
     return f"{name}({args})"
 
 
-def check_state(final: Store, expected: Store, assertions: Sequence[StateAssertion] = ()) -> Dimension:
-    """Compare the final store with the expected one; deepdiff runs only on a mismatch."""
+def check_state(final: Store, expected: Store, assertions: Sequence[StateAssertion] = (),
+                explain: bool = True) -> Dimension:
+    """Compare the final store with the expected one; deepdiff runs only to explain a mismatch."""
     problems: list[str] = []
     differing = final.diff_keys(expected)
     detail = None
-    if differing:
+    if differing and not explain:
+        problems += [f"{table}/{key} differs" for table, key in differing]
+    elif differing:
         from deepdiff import DeepDiff  # explaining is the slow path; import it only then
 
         got, want = final.snapshot(differing), expected.snapshot(differing)

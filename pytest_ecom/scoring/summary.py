@@ -40,8 +40,13 @@ def task_set_digest(records: list[dict[str, Any]]) -> str:
     return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
 
 
-def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None) -> dict[str, Any]:
-    """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks."""
+def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
+              deselected: Iterable[str] = ()) -> dict[str, Any]:
+    """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
+
+    ``deselected``: tasks with trials left out by the selection (-k, -m, --lf);
+    those with no trial run at all are listed as ``not_run``.
+    """
     records = dedupe(records)
     tasks = task_table(records)
     k_max = repeat or max((row["repeat"] for row in tasks.values()), default=1)
@@ -63,6 +68,7 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None) -> d
         "tasks": len(tasks),
         "tasks_counted": complete_k.tasks,
         "incomplete": list(complete_k.incomplete),
+        "not_run": sorted(set(deselected) - set(tasks)),
         "trials": {o: totals.get(o, 0) for o in OUTCOMES},
         "worst": [{"task": t, "pass": row["pass"], "scored": row["scored"], "error": row["error"],
                    "failing": row["failing"]} for t, row in worst],

@@ -8,11 +8,13 @@ from pathlib import Path
 class SpecError(Exception):
     """A problem in a YAML file, reported as ``file:line: message`` plus a fix."""
 
-    def __init__(self, path: Path | str, line: int | None, message: str, fix: str = "") -> None:
+    def __init__(self, path: Path | str, line: int | None, message: str, fix: str = "",
+                 also: list[str] | None = None) -> None:
         self.path = Path(path)
         self.line = line
         self.message = message
         self.fix = fix
+        self.also = also or []  # further problems in the same file, each "line N: ..."
         super().__init__(self.format())
 
     def location(self, base: Path | None = None) -> str:
@@ -23,5 +25,7 @@ class SpecError(Exception):
 
     def format(self, base: Path | None = None) -> str:
         """``file:line: message`` and the fix; the path relative to ``base`` when inside it."""
-        text = f"{self.location(base)}: {self.message}"
-        return f"{text}\n  fix: {self.fix}" if self.fix else text
+        lines = [f"{self.location(base)}: {self.message}"]
+        lines += [f"  fix: {self.fix}"] if self.fix else []
+        lines += [f"  also {problem}" for problem in self.also]
+        return "\n".join(lines)

@@ -68,12 +68,10 @@ def _from_validation_error(path: Path, model: type[BaseModel], exc: ValidationEr
     # A misspelt key also makes the real one "missing": show the misspelling first.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     line, message, fix = _problem(path, model, errors[0])
-    for err in errors[1:6]:
-        other_line, other, _ = _problem(path, model, err)
-        message += f"\n  also line {other_line}: {other}"
+    also = [f"line {other_line}: {other}" for other_line, other, _ in (_problem(path, model, e) for e in errors[1:6])]
     if len(errors) > 6:
-        message += f"\n  and {len(errors) - 6} more"
-    return SpecError(path, line, message, fix)
+        also.append(f"and {len(errors) - 6} more problems")
+    return SpecError(path, line, message, fix, also)
 
 
 def parse_model(path: Path, model: type[M]) -> M:

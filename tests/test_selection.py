@@ -1,0 +1,69 @@
+"""Subsets, xdist grouping and pasted trial ids: pass^k never quietly covers a biased subset."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from test_run import summary_block
+
+
+def _comparable(report: dict) -> dict:
+    """The report without what legitimately differs between runs (timings, transcript timings)."""
+    trials = [{k: v for k, v in t.items() if k not in ("timings", "transcript")} for t in report["trials"]]
+    return {"summary": report["summary"], "tasks": report["tasks"], "trials": trials,
+            "fingerprint": report["fingerprint"]}
+
+
+def test_xdist_keeps_a_tasks_trials_on_one_worker_and_reports_like_a_serial_run(mini_project):
+    serial = mini_project.run("--agent=mini_agents:half_oracle", "--repeat=3", "--ecom-report=serial.json")
+    serial.assert_outcomes(passed=6, failed=3)
+    parallel = mini_project.run_subprocess("-n", "2", "-v", "--agent=mini_agents:half_oracle", "--repeat=3",
+                                           "--ecom-report=parallel.json")
+    parallel.assert_outcomes(passed=6, failed=3)
+    workers: dict[str, set[str]] = {}
+    for line in parallel.stdout.lines:
+        found = re.match(r"\[(gw\d)\].*?(\w+)\[\d-3\]", line)
+        if found:
+            workers.setdefault(found.group(2), set()).add(found.group(1))
+    assert sorted(workers) == ["cancel_kettle", "change_address", "order_status"]
+    assert all(len(ws) == 1 for ws in workers.values()), workers
+    assert _comparable(mini_project.report("serial.json")) == _comparable(mini_project.report("parallel.json"))
+
+
+def test_a_k_selection_says_pass_hat_k_covers_a_subset(mini_project):
+    result = mini_project.run("--agent=oracle", "--repeat=2", "-k", "cancel_kettle")
+    result.assert_outcomes(passed=2, deselected=4)
+    assert "subset: 2 collected task(s) deselected (-k/-m/--lf); pass^k covers the 1 task(s) run" in (
+        summary_block(result))
+
+
+def test_a_subset_is_reported_under_xdist_too(mini_project):
+    result = mini_project.run_subprocess("-n", "2", "--agent=oracle", "-k", "cancel_kettle",
+                                         "--ecom-report=report.json")
+    result.assert_outcomes(passed=1)
+    assert mini_project.report()["summary"]["not_run"] == ["change_address", "order_status"]
+
+
+def test_a_pasted_trial_id_runs_without_repeating_repeat(mini_project):
+    result = mini_project.run("--agent=oracle", "tasks/cancel.task.yaml::cancel_kettle[2-3]",
+                              "--ecom-report=report.json")
+    result.assert_outcomes(passed=1)
+    [trial] = mini_project.report()["trials"]
+    assert (trial["trial"], trial["repeat"]) == (2, 3)
+
+
+def test_every_trial_carries_the_ecom_marker(mini_project):
+    mini_project.run("--agent=oracle", "-m", "ecom", "--strict-markers").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("--repeat=0", "argument --repeat: must be 1 or more, got 0"),
+    ("--repeat=two", "argument --repeat: 'two' is not a whole number"),
+    ("--ecom-timeout=0", "argument --ecom-timeout: must be more than 0 seconds, got 0"),
+])
+def test_bad_option_values_are_usage_errors(mini_project, option, message):
+    result = mini_project.run("--agent=oracle", option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
