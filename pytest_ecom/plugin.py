@@ -13,6 +13,7 @@ from pytest_ecom.agents import UnknownAgent, resolve_agent
 from pytest_ecom.collect import TaskFile
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS, add_options, read_settings
+from pytest_ecom.record import properties
 from pytest_ecom.reporting.json_report import build_report, write_report
 from pytest_ecom.reporting.terminal import summary_lines
 from pytest_ecom.runner import TrialPool
@@ -92,8 +93,10 @@ class EcomSession:
         report = yield
         if isinstance(item, TrialItem) and item.record is not None:
             if report.when == "call" or (report.when == "setup" and report.failed):
-                # A report attribute travels to the xdist controller; user_properties would leak into junit.
+                # A report attribute travels to the xdist controller (user_properties would put the
+                # whole record into junit XML); junit gets the headline, read from the teardown report.
                 report.ecom_record = item.record
+                item.user_properties.extend(properties(item.record))
             if report.when == "setup" and report.failed and call.excinfo is not None:
                 # pytest formats setup errors without repr_failure; show the trial's story instead.
                 report.longrepr = item.repr_failure(call.excinfo)

@@ -52,5 +52,13 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) 
     return record
 
 
-def failing_dimensions(record: dict[str, Any]) -> list[str]:
-    return [name for name, d in record["dimensions"].items() if d.get("passed") is False]
+def properties(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """The record's headline as (name, value) pairs: junit XML ``<property>`` elements."""
+    out = [("ecom.outcome", record["outcome"]), ("ecom.seed", str(record["seed"])),
+           ("ecom.trial", f"{record['trial']}/{record['repeat']}")]
+    verdict = {True: "pass", False: "fail", None: "not checked"}
+    out += [(f"ecom.{name}", verdict[d["passed"]]) for name, d in record["dimensions"].items()]
+    if record["error"]:
+        out.append(("ecom.error", f"{record['error']['source']}: {record['error']['message']}"))
+    return out
+

@@ -184,7 +184,23 @@ def test_junit_xml_reports_errors_and_failures_without_leaking_records(mini_proj
     xml = (mini_project.path / "junit.xml").read_text(encoding="utf-8")
     assert xml.count("<error ") == 3 and "<failure" not in xml
     assert 'name="cancel_kettle[2-2]"' in xml
-    assert "<property" not in xml
+    assert '"transcript"' not in xml  # the record itself stays out of junit
+
+
+def test_junit_xml_carries_each_trials_outcome_dimensions_and_seed(mini_project):
+    import xml.etree.ElementTree as ET
+
+    from pytest_ecom.runner import trial_seed
+
+    mini_project.run("--agent=mini_agents:half_oracle", "--repeat=2", "-k", "cancel_kettle", "--junitxml=junit.xml")
+    cases = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")}
+             for c in ET.parse(mini_project.path / "junit.xml").getroot().iter("testcase")}
+    assert cases["cancel_kettle[1-2]"] == {
+        "ecom.outcome": "pass", "ecom.seed": str(trial_seed("cancel_kettle", 1)), "ecom.trial": "1/2",
+        "ecom.state": "pass", "ecom.searches": "pass", "ecom.outputs": "pass"}
+    assert cases["cancel_kettle[2-2]"]["ecom.outcome"] == "fail"
+    assert cases["cancel_kettle[2-2]"]["ecom.state"] == "fail"
+    assert cases["cancel_kettle[2-2]"]["ecom.seed"] == str(trial_seed("cancel_kettle", 2))
 
 
 def test_trials_run_under_xdist_report_back_to_the_controller(mini_project):
