@@ -10,6 +10,7 @@ import pytest
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS
 from pytest_ecom.prepare import claim_task_id, load_prepared
+from pytest_ecom.session import STATE
 from pytest_ecom.spec import SpecError
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
@@ -34,7 +35,7 @@ class TaskFile(pytest.File):
     def collect(self) -> Iterator[TrialItem]:
         here = self.config.invocation_params.dir
         try:
-            prepared = load_prepared(self.path)
+            prepared = load_prepared(self.path, self.config.stash[STATE].spec_cache)
             claim_task_id(self.config.stash.setdefault(TASK_FILES, {}), prepared, here)
         except SpecError as exc:
             raise self.CollectError(exc.format(here)) from None

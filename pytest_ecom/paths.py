@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 # The checkout this package lives in (editable installs and the project's own tests).
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def find_near(near: Path, relative: str) -> Path | None:
-    """``relative`` in the nearest ancestor folder of ``near``, else in the project checkout."""
-    start = near if near.is_dir() else near.parent
-    for folder in (start, *start.parents, PROJECT_ROOT):
-        candidate = folder / relative
+def find_near(folder: Path, relative: str) -> Path | None:
+    """``relative`` in ``folder`` or its nearest ancestor holding it, else in the project checkout."""
+    key = (os.fspath(folder), relative)  # str keys: hashing a new Path object each time is slow
+    found = _FOUND.get(key)
+    if found is not None and found.exists():
+        return found
+    for parent in (folder, *folder.parents, PROJECT_ROOT):
+        candidate = parent / relative
         if candidate.exists():
+            _FOUND[key] = candidate
             return candidate
     return None
+
+
+# Tasks of one folder share the answer, and collection asks once per file; only hits are kept,
+# so a file created later is still found.
+_FOUND: dict[tuple[str, str], Path] = {}
+
+
+def file_stamps(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of each existing file: equal stamps mean unchanged files."""
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+@functools.cache
+def code_stamp() -> tuple[tuple[str, int, int], ...]:
+    """Stamps of pytest-ecom's own modules: cached checks are void when its code changes."""
+    return file_stamps(sorted(Path(__file__).parent.rglob("*.py")))

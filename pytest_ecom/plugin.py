@@ -20,6 +20,7 @@ from pytest_ecom.runner import TrialPool
 from pytest_ecom.scoring.summary import summarize
 from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
+from pytest_ecom.spec_cache import SpecCache
 from pytest_ecom.xdist import XdistHooks, send_deselected, worker_runs_whole_tasks
 
 
@@ -58,6 +59,8 @@ def pytest_configure(config: pytest.Config) -> None:
         except UnknownAgent as exc:
             raise pytest.UsageError(str(exc)) from None
     state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
+    if getattr(config, "cache", None) is not None:  # pytest's cacheprovider is active
+        state.spec_cache = SpecCache(config.cache.mkdir("pytest-ecom") / "specs.pickle")
     config.stash[STATE] = state
     config.pluginmanager.register(EcomSession(config, state), "ecom-session")
     if config.pluginmanager.hasplugin("xdist"):
@@ -80,6 +83,8 @@ class EcomSession:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember each task's selected trials so they can start together; not on an xdist
         worker that may be handed only some of them."""
+        if self.state.spec_cache is not None:
+            self.state.spec_cache.save()
         if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
             return
         siblings: dict[str, list[int]] = {}

@@ -11,14 +11,17 @@ The expected state (base + golden actions) is computed here, once per task.
 from __future__ import annotations
 
 import difflib
-import functools
 import hashlib
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_ecom.domains import Domain, load_domain
+from pytest_ecom.paths import code_stamp, file_stamps
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
+from pytest_ecom.spec.loader import find_persona_file
+from pytest_ecom.spec_cache import Entry, SpecCache
 from pytest_ecom.spec.models import Persona
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
@@ -38,11 +41,21 @@ class PreparedTask:
     persona: Persona
     searches: tuple[CallSpec, ...]
     actions: tuple[CallSpec, ...]
-    expected: Store
+    _expected: Store | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return self.task.id
+
+    @property
+    def expected(self) -> Store:
+        """The base with the golden actions replayed; computed once, when first needed."""
+        if self._expected is None:
+            store = self.domain.new_store()
+            for name, args in self.actions:
+                self.domain.tools.call(store, name, args)
+            object.__setattr__(self, "_expected", store)
+        return self._expected  # type: ignore[return-value]
 
 
 def _err(path: Path, loc: list[str | int], message: str, fix: str) -> SpecError:
@@ -121,7 +134,7 @@ def _replay(path: Path, task: Task, domain: Domain, searches: tuple[CallSpec, ..
 
 def _persona(path: Path, task: Task) -> Persona:
     try:
-        base = load_persona(task.customer.persona, path)
+        base = load_persona(task.customer.persona, path.parent)
     except LookupError:
         raise _err(path, ["customer", "persona"], f"unknown persona {task.customer.persona!r}",
                    f"add personas/{task.customer.persona}.yaml or use an existing persona id") from None
@@ -129,15 +142,19 @@ def _persona(path: Path, task: Task) -> Persona:
     return base.model_copy(update=overrides) if overrides else base
 
 
+def _domain(path: Path, task: Task) -> Domain:
+    try:
+        return load_domain(task.store, path.parent)
+    except LookupError as exc:
+        raise _err(path, ["store"], str(exc), "fix `store:` or add the domain's fixture") from None
+
+
 def prepare(task: Task, path: Path) -> PreparedTask:
     """Check ``task`` (loaded from ``path``) against its domain and compute its expected state."""
     if not task.checks_something:
         raise _err(path, ["expect"], "the task checks nothing: no actions, searches, outputs or state",
                    "add expect.actions (writes), expect.searches (required reads) or expect.outputs (phrases)")
-    try:
-        domain = load_domain(task.store, path)
-    except LookupError as exc:
-        raise _err(path, ["store"], str(exc), "fix `store:` or add the domain's fixture") from None
+    domain = _domain(path, task)
     persona = _persona(path, task)
     searches = _resolve_calls(path, task, domain, "searches")
     actions = _resolve_calls(path, task, domain, "actions")
@@ -160,6 +177,27 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     return PreparedTask(task, path, digest, domain, persona, searches, actions, expected)
 
 
+def _depends(task: Task, path: Path) -> tuple[Any, ...]:
+    """Stamps of everything the checks of ``task`` read besides its own file."""
+    persona = find_persona_file(task.customer.persona, path.parent)
+    return (code_stamp(), load_domain(task.store, path.parent).stamp, file_stamps([persona] if persona else []))
+
+
+def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
+    """The prepared task of a cache entry whose checks still hold, without running them again."""
+    try:
+        if entry.depends != _depends(entry.task, path):
+            return None
+        task, domain = entry.task, load_domain(entry.task.store, path.parent)
+        calls = {kind: tuple((name, domain.tools[name].normalize(args))
+                             for name, args in map(call_parts, getattr(task.expect, kind)))
+                 for kind in ("searches", "actions")}
+        return PreparedTask(task, path, entry.digest, domain, _persona(path, task), calls["searches"],
+                            calls["actions"])
+    except (LookupError, SpecError):
+        return None  # something it relies on moved: check the file again
+
+
 def claim_task_id(owners: dict[str, Path], prepared: PreparedTask, base: Path | None = None) -> None:
     """Records, seeds and pass^k are keyed by task id: two files must never share one."""
     other = owners.setdefault(prepared.id, prepared.path)
@@ -169,14 +207,27 @@ def claim_task_id(owners: dict[str, Path], prepared: PreparedTask, base: Path | 
                    "give each task file its own id")
 
 
-@functools.cache
-def _prepare_cached(path: Path, stamp: tuple[int, int]) -> PreparedTask:
-    return prepare(load_task(path), path)
+_MEMO: dict[Path, tuple[tuple[int, int], PreparedTask]] = {}
 
 
-def load_prepared(path: Path) -> PreparedTask:
-    """Load, validate and prepare a task file once per process (again when it changes)."""
-    path = Path(path).resolve()
+def load_prepared(path: Path, cache: SpecCache | None = None) -> PreparedTask:
+    """Load, validate and prepare a task file once per process (again when it changes).
+
+    With a :class:`SpecCache`, a file whose checks passed in an earlier run and whose
+    inputs are unchanged is not parsed or checked again.
+    """
+    path = Path(os.path.abspath(path))
     st = path.stat()
-    return _prepare_cached(path, (st.st_mtime_ns, st.st_size))
+    stamp = (st.st_mtime_ns, st.st_size)
+    memo = _MEMO.get(path)
+    if memo is not None and memo[0] == stamp:
+        return memo[1]
+    entry = cache.get(path) if cache is not None else None
+    prepared = _from_cache(entry, path) if entry is not None and entry.stamp == stamp else None
+    if prepared is None:
+        prepared = prepare(load_task(path), path)
+        if cache is not None:
+            cache.put(path, Entry(stamp, _depends(prepared.task, path), prepared.task, prepared.digest))
+    _MEMO[path] = (stamp, prepared)
+    return prepared
 

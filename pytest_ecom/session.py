@@ -10,6 +10,7 @@ import pytest
 from pytest_ecom.agents import AgentSpec
 from pytest_ecom.options import Settings
 from pytest_ecom.runner import TrialPool
+from pytest_ecom.spec_cache import SpecCache
 
 
 @dataclass
@@ -23,6 +24,7 @@ class RunState:
     records: list[dict[str, Any]] = field(default_factory=list)
     # tasks with trials deselected by -k/-m/--lf (reported: pass^k then covers a subset)
     deselected: set[str] = field(default_factory=set)
+    spec_cache: SpecCache | None = None
 
 
 STATE = pytest.StashKey[RunState]()

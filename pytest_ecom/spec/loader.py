@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import os
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,9 +97,9 @@ def load_task(path: Path) -> Task:
     return parse_model(Path(path).resolve(), Task)
 
 
-def find_persona_file(persona_id: str, near: Path) -> Path | None:
-    """``personas/<id>.yaml`` in the nearest ancestor of ``near``, else in the project checkout."""
-    return find_near(near, f"personas/{persona_id}.yaml")
+def find_persona_file(persona_id: str, folder: Path) -> Path | None:
+    """``personas/<id>.yaml`` in ``folder`` or its nearest ancestor, else in the project checkout."""
+    return find_near(folder, f"personas/{persona_id}.yaml")
 
 
 @functools.cache
@@ -110,8 +111,8 @@ def _load_persona_file(path: Path) -> Persona:
     return persona
 
 
-def load_persona(persona_id: str, near: Path) -> Persona:
-    path = find_persona_file(persona_id, near)
+def load_persona(persona_id: str, folder: Path) -> Persona:
+    path = find_persona_file(persona_id, folder)
     if path is None:
         raise LookupError(persona_id)
-    return _load_persona_file(path.resolve())
+    return _load_persona_file(Path(os.path.abspath(path)))

@@ -1,0 +1,58 @@
+"""Validated task specs kept across runs, so an unchanged task tree is collected without
+parsing and checking every file again.
+
+An entry is trusted only while the task file, its store's data, policy and tool code,
+its persona file and pytest-ecom's own code are unchanged (compared by mtime and size).
+The cache is one pickle file in pytest's cache folder, written atomically.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_ecom import __version__
+from pytest_ecom.spec import Task
+
+_FORMAT = ("pytest-ecom/spec-cache", 1, __version__, sys.version_info[:2])
+
+
+@dataclass(frozen=True)
+class Entry:
+    stamp: tuple[int, int]  # the task file's (mtime_ns, size)
+    depends: tuple[Any, ...]  # stamps of everything else its checks read
+    task: Task
+    digest: str
+
+
+class SpecCache:
+    def __init__(self, file: Path | None = None) -> None:
+        self.file = file
+        self.entries: dict[str, Entry] = {}
+        self._dirty = False
+        if file is not None and file.is_file():
+            try:
+                data = pickle.loads(file.read_bytes())
+                if data.get("format") == _FORMAT:
+                    self.entries = data["entries"]
+            except Exception:  # a damaged or foreign cache is simply ignored
+                self.entries = {}
+
+    def get(self, path: Path) -> Entry | None:
+        return self.entries.get(str(path))
+
+    def put(self, path: Path, entry: Entry) -> None:
+        self.entries[str(path)] = entry
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty or self.file is None:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_name(f"{self.file.name}.{id(self)}.tmp")
+        tmp.write_bytes(pickle.dumps({"format": _FORMAT, "entries": self.entries}, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(self.file)  # concurrent writers (xdist workers) each write a whole file
+        self._dirty = False
