@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
+import os
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom.paths import find_near
+from pytest_ecom.paths import file_stamps, find_near
 from pytest_ecom.store import Store, load_tables
 from pytest_ecom.tools import Tool, ToolSet
 
-_BUILTIN = {"home_appliances": "pytest_ecom.domains.home_appliances:DOMAIN"}
+_BUILTIN = {"home_appliances": "pytest_ecom.domains.home_appliances:DOMAIN",
+            "seller_support": "pytest_ecom.domains.seller_support:DOMAIN"}
 ENTRY_POINT_GROUP = "pytest_ecom.domains"
 
 
@@ -34,6 +37,8 @@ class Domain:
     policy: str
     base: dict[str, dict[str, Any]]
     fixture_dir: Path
+    stamp: tuple[Any, ...] = ()  # changes when its data, policy or tool code changes
+
 
     def new_store(self) -> Store:
         return Store(self.base)
@@ -47,14 +52,21 @@ def register_domain(spec: DomainSpec) -> DomainSpec:
     _REGISTERED[spec.name] = spec
     _domain_spec.cache_clear()
     _load.cache_clear()
+    _NEAR.clear()
     return spec
+
+
+@functools.cache
+def _installed_targets() -> dict[str, str]:
+    """Domains of installed packages (reading entry points is slow: once per process)."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def _spec_targets() -> dict[str, str]:
     targets = {name: "" for name in _REGISTERED}
     targets.update(_BUILTIN)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        targets.setdefault(ep.name, ep.value)
+    for name, value in _installed_targets().items():
+        targets.setdefault(name, value)
     return targets
 
 
@@ -74,9 +86,9 @@ def _domain_spec(name: str) -> DomainSpec:
     return spec
 
 
-def find_fixture_dir(name: str, near: Path) -> Path | None:
-    """``fixtures/<name>/`` in the nearest ancestor of ``near``, else in the project checkout."""
-    found = find_near(near, f"fixtures/{name}/store.json")
+def find_fixture_dir(name: str, folder: Path) -> Path | None:
+    """``fixtures/<name>/`` in ``folder`` or its nearest ancestor, else in the project checkout."""
+    found = find_near(folder, f"fixtures/{name}/store.json")
     return found.parent if found else None
 
 
@@ -85,17 +97,27 @@ def _load(name: str, fixture_dir: Path) -> Domain:
     spec = _domain_spec(name)
     policy_file = fixture_dir / "policy.md"
     policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
-    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir)
+    code = sorted({inspect.getsourcefile(t.func) or "" for t in spec.tools} - {""})
+    stamp = file_stamps([fixture_dir / "store.json", policy_file, *map(Path, code)])
+    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp)
 
 
-def load_domain(name: str, near: Path) -> Domain:
-    """Load a domain once per process. Raises LookupError with the fix when it cannot."""
+_NEAR: dict[tuple[str, str], Domain] = {}  # (name, folder asked from) → domain: collection asks per file
+
+
+def load_domain(name: str, folder: Path) -> Domain:
+    """The domain for tasks in ``folder``, loaded once per process. Raises LookupError with the fix."""
+    key = (name, os.fspath(folder))
+    found = _NEAR.get(key)
+    if found is not None:
+        return found
     if name not in _spec_targets():
         raise LookupError(
             f"unknown store {name!r}; known stores: {', '.join(known_domains())} "
             f"(a new one is registered under the entry point group {ENTRY_POINT_GROUP!r})"
         )
-    fixture_dir = find_fixture_dir(name, near)
+    fixture_dir = find_fixture_dir(name, folder)
     if fixture_dir is None:
         raise LookupError(f"store {name!r} has no fixtures/{name}/store.json beside the tasks or in the project")
-    return _load(name, fixture_dir.resolve())
+    domain = _NEAR[key] = _load(name, Path(os.path.abspath(fixture_dir)))  # abspath: no syscalls, unlike resolve()
+    return domain

@@ -1,0 +1,16 @@
+"""The ``seller_support`` domain: a marketplace's support desk for sellers (merchants).
+
+A seller asks about their ad campaigns and creatives, product listings,
+partnership applications and advertising-account balance. Data and policy live
+in ``fixtures/seller_support/`` (``store.json``, ``policy.md``); this package
+holds the tools. The desk's clock is fixed at 2026-03-10 12:00.
+"""
+
+from pytest_ecom.domains.registry import DomainSpec
+from pytest_ecom.domains.seller_support._common import TODAY
+from pytest_ecom.domains.seller_support.reads import READ_TOOLS
+from pytest_ecom.domains.seller_support.writes import WRITE_TOOLS
+
+DOMAIN = DomainSpec(name="seller_support", tools=READ_TOOLS + WRITE_TOOLS)
+
+__all__ = ["DOMAIN", "TODAY"]
