@@ -22,7 +22,7 @@ from pytest_ecom.paths import code_stamp, file_stamps
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
 from pytest_ecom.spec.loader import find_persona_file
 from pytest_ecom.spec_cache import Entry, SpecCache
-from pytest_ecom.spec.models import Persona
+from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
 from pytest_ecom.tools import Tool
@@ -138,8 +138,12 @@ def _persona(path: Path, task: Task) -> Persona:
     except LookupError:
         raise _err(path, ["customer", "persona"], f"unknown persona {task.customer.persona!r}",
                    f"add personas/{task.customer.persona}.yaml or use an existing persona id") from None
-    overrides = task.customer.overrides.model_dump(exclude_none=True)
-    return base.model_copy(update=overrides) if overrides else base
+    if task.customer.overrides == _NO_OVERRIDES:
+        return base
+    return base.model_copy(update=task.customer.overrides.model_dump(exclude_none=True))
+
+
+_NO_OVERRIDES = PersonaDimensions()
 
 
 def _domain(path: Path, task: Task) -> Domain:
@@ -178,9 +182,22 @@ def prepare(task: Task, path: Path) -> PreparedTask:
 
 
 def _depends(task: Task, path: Path) -> tuple[Any, ...]:
-    """Stamps of everything the checks of ``task`` read besides its own file."""
+    """Stamps of everything the checks of ``task`` read besides its own file.
+
+    Read once per process and file (collection asks for every task): a run does not
+    expect its stores or personas to change while it collects.
+    """
     persona = find_persona_file(task.customer.persona, path.parent)
-    return (code_stamp(), load_domain(task.store, path.parent).stamp, file_stamps([persona] if persona else []))
+    return (code_stamp(), load_domain(task.store, path.parent).stamp, _stamp_once(persona))
+
+
+_STAMPS: dict[Path | None, Any] = {None: ()}
+
+
+def _stamp_once(path: Path | None) -> Any:
+    if path not in _STAMPS:
+        _STAMPS[path] = file_stamps([path])  # type: ignore[list-item]
+    return _STAMPS[path]
 
 
 def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
@@ -188,12 +205,9 @@ def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
     try:
         if entry.depends != _depends(entry.task, path):
             return None
-        task, domain = entry.task, load_domain(entry.task.store, path.parent)
-        calls = {kind: tuple((name, domain.tools[name].normalize(args))
-                             for name, args in map(call_parts, getattr(task.expect, kind)))
-                 for kind in ("searches", "actions")}
-        return PreparedTask(task, path, entry.digest, domain, _persona(path, task), calls["searches"],
-                            calls["actions"])
+        domain = load_domain(entry.task.store, path.parent)
+        return PreparedTask(entry.task, path, entry.digest, domain, _persona(path, entry.task), entry.searches,
+                            entry.actions)
     except (LookupError, SpecError):
         return None  # something it relies on moved: check the file again
 
@@ -227,7 +241,8 @@ def load_prepared(path: Path, cache: SpecCache | None = None) -> PreparedTask:
     if prepared is None:
         prepared = prepare(load_task(path), path)
         if cache is not None:
-            cache.put(path, Entry(stamp, _depends(prepared.task, path), prepared.task, prepared.digest))
+            cache.put(path, Entry(stamp, _depends(prepared.task, path), prepared.task, prepared.digest,
+                                  prepared.searches, prepared.actions))
     _MEMO[path] = (stamp, prepared)
     return prepared
 

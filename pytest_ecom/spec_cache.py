@@ -17,7 +17,7 @@ from typing import Any
 from pytest_ecom import __version__
 from pytest_ecom.spec import Task
 
-_FORMAT = ("pytest-ecom/spec-cache", 1, __version__, sys.version_info[:2])
+_FORMAT = ("pytest-ecom/spec-cache", 2, __version__, sys.version_info[:2])
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class Entry:
     depends: tuple[Any, ...]  # stamps of everything else its checks read
     task: Task
     digest: str
+    searches: tuple[tuple[str, dict[str, Any]], ...]  # golden calls, normalised
+    actions: tuple[tuple[str, dict[str, Any]], ...]
 
 
 class SpecCache:
