@@ -14,6 +14,7 @@ from pytest_ecom.session import STATE
 from pytest_ecom.spec import SpecError
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
+_SKIP_NO_AGENT = pytest.mark.skip(reason=NO_AGENT)  # built once: collection adds it to every item
 
 
 SEEN_TAGS = pytest.StashKey[set[str]]()
@@ -40,7 +41,7 @@ class TaskFile(pytest.File):
         except SpecError as exc:
             raise self.CollectError(exc.format(here)) from None
         settings = self.config.stash[SETTINGS]
-        tags = list(prepared.task.tags)
+        tags = list(prepared.tags)
         register_tag_markers(self.config, tags)
         n = settings.repeat
         for trial in range(1, n + 1):
@@ -53,5 +54,5 @@ class TaskFile(pytest.File):
             for tag in tags:
                 item.add_marker(tag)
             if settings.agent is None:
-                item.add_marker(pytest.mark.skip(reason=NO_AGENT))
+                item.add_marker(_SKIP_NO_AGENT)
             yield item

@@ -30,32 +30,46 @@ from pytest_ecom.tools import Tool
 CallSpec = tuple[str, dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedTask:
-    """A task ready to run: its domain, persona, normalised golden calls and expected state."""
+    """A task ready to run: its domain, normalised golden calls, persona and expected state.
 
-    task: Task
+    ``task``, ``persona`` and ``expected`` are built when first used: collecting a cached,
+    already-checked task needs none of them.
+    """
+
+    id: str
+    tags: tuple[str, ...]
     path: Path
     digest: str  # sha256 of the file: identifies this version of the task
     domain: Domain
-    persona: Persona
     searches: tuple[CallSpec, ...]
     actions: tuple[CallSpec, ...]
-    _expected: Store | None = field(default=None, repr=False, compare=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
-    def id(self) -> str:
-        return self.task.id
+    def task(self) -> Task:
+        """The task model (a task from the cache of checked specs is parsed when first used)."""
+        if "task" not in self._memo:
+            self._memo["task"] = load_task(self.path)
+        return self._memo["task"]
+
+    @property
+    def persona(self) -> Persona:
+        """The customer's persona with the task's overrides applied."""
+        if "persona" not in self._memo:
+            self._memo["persona"] = _persona(self.path, self.task)
+        return self._memo["persona"]
 
     @property
     def expected(self) -> Store:
-        """The base with the golden actions replayed; computed once, when first needed."""
-        if self._expected is None:
+        """The base with the golden actions replayed."""
+        if "expected" not in self._memo:
             store = self.domain.new_store()
             for name, args in self.actions:
                 self.domain.tools.call(store, name, args)
-            object.__setattr__(self, "_expected", store)
-        return self._expected  # type: ignore[return-value]
+            self._memo["expected"] = store
+        return self._memo["expected"]
 
 
 def _err(path: Path, loc: list[str | int], message: str, fix: str) -> SpecError:
@@ -178,17 +192,18 @@ def prepare(task: Task, path: Path) -> PreparedTask:
         raise _err(path, ["expect"], "an agent that does nothing would pass this task",
                    "require a search or a phrase, or an action that changes the store")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return PreparedTask(task, path, digest, domain, persona, searches, actions, expected)
+    return PreparedTask(task.id, tuple(task.tags), path, digest, domain, searches, actions,
+                        {"task": task, "persona": persona, "expected": expected})
 
 
-def _depends(task: Task, path: Path) -> tuple[Any, ...]:
-    """Stamps of everything the checks of ``task`` read besides its own file.
+def _depends(store: str, persona_id: str, path: Path) -> tuple[Any, ...]:
+    """Stamps of everything the checks of a task read besides its own file.
 
     Read once per process and file (collection asks for every task): a run does not
     expect its stores or personas to change while it collects.
     """
-    persona = find_persona_file(task.customer.persona, path.parent)
-    return (code_stamp(), load_domain(task.store, path.parent).stamp, _stamp_once(persona))
+    persona = find_persona_file(persona_id, path.parent)
+    return (code_stamp(), load_domain(store, path.parent).stamp, _stamp_once(persona))
 
 
 _STAMPS: dict[Path | None, Any] = {None: ()}
@@ -203,11 +218,10 @@ def _stamp_once(path: Path | None) -> Any:
 def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
     """The prepared task of a cache entry whose checks still hold, without running them again."""
     try:
-        if entry.depends != _depends(entry.task, path):
+        if entry.depends != _depends(entry.store, entry.persona, path):
             return None
-        domain = load_domain(entry.task.store, path.parent)
-        return PreparedTask(entry.task, path, entry.digest, domain, _persona(path, entry.task), entry.searches,
-                            entry.actions)
+        domain = load_domain(entry.store, path.parent)
+        return PreparedTask(entry.id, entry.tags, path, entry.digest, domain, entry.searches, entry.actions)
     except (LookupError, SpecError):
         return None  # something it relies on moved: check the file again
 
@@ -241,7 +255,9 @@ def load_prepared(path: Path, cache: SpecCache | None = None) -> PreparedTask:
     if prepared is None:
         prepared = prepare(load_task(path), path)
         if cache is not None:
-            cache.put(path, Entry(stamp, _depends(prepared.task, path), prepared.task, prepared.digest,
+            task = prepared.task
+            cache.put(path, Entry(stamp, _depends(task.store, task.customer.persona, path), prepared.digest,
+                                  task.id, prepared.tags, task.store, task.customer.persona,
                                   prepared.searches, prepared.actions))
     _MEMO[path] = (stamp, prepared)
     return prepared

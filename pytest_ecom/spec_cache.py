@@ -15,17 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ecom import __version__
-from pytest_ecom.spec import Task
 
-_FORMAT = ("pytest-ecom/spec-cache", 2, __version__, sys.version_info[:2])
+_FORMAT = ("pytest-ecom/spec-cache", 4, __version__, sys.version_info[:2])
 
 
 @dataclass(frozen=True)
 class Entry:
+    """What collection needs of a checked task (its file is parsed again only if it runs)."""
+
     stamp: tuple[int, int]  # the task file's (mtime_ns, size)
     depends: tuple[Any, ...]  # stamps of everything else its checks read
-    task: Task
     digest: str
+    id: str
+    tags: tuple[str, ...]
+    store: str
+    persona: str
     searches: tuple[tuple[str, dict[str, Any]], ...]  # golden calls, normalised
     actions: tuple[tuple[str, dict[str, Any]], ...]
 

@@ -103,7 +103,8 @@ def find_persona_file(persona_id: str, folder: Path) -> Path | None:
 
 
 @functools.cache
-def _load_persona_file(path: Path) -> Persona:
+def _load_persona_file(name: str) -> Persona:  # str key: cheaper to hash than a Path
+    path = Path(name)
     persona = parse_model(path, Persona)
     if persona.id != path.name.removesuffix(".yaml"):
         raise SpecError(path, line_of(path, ["id"]), f"persona id {persona.id!r} differs from the file name",
@@ -115,4 +116,4 @@ def load_persona(persona_id: str, folder: Path) -> Persona:
     path = find_persona_file(persona_id, folder)
     if path is None:
         raise LookupError(persona_id)
-    return _load_persona_file(Path(os.path.abspath(path)))
+    return _load_persona_file(os.path.abspath(path))
