@@ -123,7 +123,7 @@ BAD_TASKS = {
     "misspelt_field": (lambda t: t.replace("expect:", "expcet:"),
                        "expcet: Extra inputs are not permitted", "expcet:", "did you mean `expect`?"),
     "marker_named_tag": (lambda t: t.replace("tags: [cancellation]", "tags: [cancellation, flaky]"),
-                         "tags: Value error, tag 'flaky' is a pytest marker name", "tags:", "pytest-ecom schema"),
+                         "tags.1: Value error, tag 'flaky' is a pytest marker name", "tags:", "pytest-ecom schema"),
     "unknown_persona": (lambda t: t.replace("persona: calm_clear", "persona: nobody_like_this"),
                         "unknown persona 'nobody_like_this'", "persona: nobody_like_this",
                         "add personas/nobody_like_this.yaml"),

@@ -67,3 +67,11 @@ def test_bad_option_values_are_usage_errors(mini_project, option, message):
     result = mini_project.run("--agent=oracle", option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
+
+
+def test_exitfirst_stops_after_the_first_failed_trial_and_reports_the_rest_as_incomplete(mini_project):
+    result = mini_project.run("--agent=mini_agents:do_nothing", "--repeat=3", "-x")
+    result.assert_outcomes(failed=1)
+    block = summary_block(result)
+    assert block[0].endswith("1 trials: 0 passed, 1 failed, 0 errors")
+    assert block[2].startswith("incomplete: 1 task(s) with fewer than 3 scored trials")

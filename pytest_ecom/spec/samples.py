@@ -1,0 +1,100 @@
+"""Stage-wise samples (``*.sample.yaml``): one prompt, one expected answer, one scorer.
+
+The seven task types of EComStage, each with its stage, side and default scorer.
+A sample may override stage, orientation and scorer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from pytest_ecom.spec.models import Identifier, Tag, _Model
+
+SAMPLE_SUFFIX = ".sample.yaml"
+
+Stage = Literal["perception", "planning", "action"]
+Orientation = Literal["customer", "merchant"]
+TaskType = Literal["attitude_cls", "query_match", "intent_recognition", "query_rewrite", "scenario_route",
+                   "solution_decision", "RAG_QA"]
+ScorerName = Literal["choice", "exact", "contains", "regex", "json", "token_f1", "similarity", "judge"]
+
+# task type → (stage, orientation, default scorer, option labels when fixed)
+TASK_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "query_rewrite": ("perception", "customer", "token_f1", ()),
+    "attitude_cls": ("perception", "merchant", "choice", ("0", "1")),
+    "query_match": ("perception", "customer", "choice", ("A", "B", "C", "D", "E")),
+    "intent_recognition": ("perception", "customer", "choice", ("1", "2", "3", "4", "5", "6", "7")),
+    "scenario_route": ("planning", "merchant", "choice", ("A", "B", "C", "D", "E", "F")),
+    "solution_decision": ("action", "customer", "choice", ()),  # options are given per sample
+    "RAG_QA": ("action", "customer", "token_f1", ()),
+}
+LABEL_TASK_TYPES = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "choice")
+
+
+class ChatMessage(_Model):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Sample(_Model):
+    """A stage-wise sample: the agent reads ``system`` and ``messages`` (no tools) and answers."""
+
+    schema_version: Literal[1] = Field(description="format version of this file")
+    id: Identifier
+    scenario: Identifier | None = Field(None, description="links the sample to end-to-end tasks of that scenario")
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    description: str = ""
+    tags: list[Tag] = Field(default_factory=list, description="become pytest markers (-m)")
+    task_type: TaskType
+    stage: Stage | None = Field(None, description="default: from task_type")
+    orientation: Orientation | None = Field(None, description="default: from task_type")
+    system: str = ""
+    messages: list[ChatMessage] = Field(min_length=1, description="the conversation the agent sees; ends with the user")
+    answer: str = Field(min_length=1, description="the expected answer (an option label for choice scoring)")
+    options: list[str] | None = Field(None, description="option labels for choice scoring (default: from task_type)")
+    scorer: ScorerName | None = Field(None, description="default: from task_type")
+    pattern: str | None = Field(None, description="regex scorer: the reply must match it")
+    field: str | None = Field(None, description="json scorer: the field of a JSON reply compared with answer")
+    threshold: float | None = Field(None, ge=0, le=1, description="token_f1 / similarity: pass at or above it")
+    rubric: str | None = Field(None, description="judge scorer: what a good answer does")
+    malformed: str | None = Field(None, description="why the sample is unsound (set by importers); skipped")
+    source: dict[str, Any] | None = Field(None, description="provenance, e.g. {benchmark: EComStage, id: ...}")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Sample:
+        if self.messages[-1].role != "user":
+            raise ValueError("messages must end with the user's turn: the agent answers it")
+        if self.effective_scorer == "regex" and not self.pattern:
+            raise ValueError("the regex scorer needs `pattern`")
+        if self.effective_scorer == "json" and not self.field:
+            raise ValueError("the json scorer needs `field`")
+        if self.effective_scorer == "choice" and not self.malformed:
+            labels = self.labels
+            if not labels:
+                raise ValueError("choice scoring needs `options` (the labels the reply may name)")
+            if self.answer.strip() not in labels:
+                raise ValueError(f"answer {self.answer!r} is not one of the options {labels}")
+        return self
+
+    @property
+    def effective_stage(self) -> str:
+        return self.stage or TASK_TYPES[self.task_type][0]
+
+    @property
+    def effective_orientation(self) -> str:
+        return self.orientation or TASK_TYPES[self.task_type][1]
+
+    @property
+    def effective_scorer(self) -> str:
+        return self.scorer or TASK_TYPES[self.task_type][2]
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.options) if self.options else list(TASK_TYPES[self.task_type][3])
+
+    def chat(self) -> list[dict[str, str]]:
+        """The OpenAI-format messages the agent receives."""
+        head = [{"role": "system", "content": self.system}] if self.system else []
+        return head + [m.model_dump() for m in self.messages]
