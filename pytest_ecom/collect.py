@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS
-from pytest_ecom.prepare import claim_task_id, load_prepared
+from pytest_ecom.prepare import PreparedTask, claim_task_id, load_prepared
+from pytest_ecom.samples import PreparedSample, load_prepared_sample
 from pytest_ecom.session import STATE
 from pytest_ecom.spec import SpecError
 
@@ -30,17 +32,24 @@ def register_tag_markers(config: pytest.Config, tags: list[str]) -> None:
             config.addinivalue_line("markers", f"{tag}: pytest-ecom task tag")
 
 
-class TaskFile(pytest.File):
-    """One task file. Every problem in it is a collection error naming file, line and fix."""
+class EcomFile(pytest.File):
+    """One task or sample file. Every problem in it is a collection error naming file, line and fix."""
+
+    def load(self) -> Any:
+        raise NotImplementedError
+
+    def skip_reason(self, prepared: Any) -> str | None:
+        return None
 
     def collect(self) -> Iterator[TrialItem]:
         here = self.config.invocation_params.dir
         try:
-            prepared = load_prepared(self.path, self.config.stash[STATE].spec_cache)
+            prepared = self.load()
             claim_task_id(self.config.stash.setdefault(TASK_FILES, {}), prepared, here)
         except SpecError as exc:
             raise self.CollectError(exc.format(here)) from None
         settings = self.config.stash[SETTINGS]
+        skip = self.skip_reason(prepared)
         tags = list(prepared.tags)
         register_tag_markers(self.config, tags)
         n = settings.repeat
@@ -53,6 +62,28 @@ class TaskFile(pytest.File):
             item.add_marker("ecom")
             for tag in tags:
                 item.add_marker(tag)
-            if settings.agent is None:
+            if skip:
+                item.add_marker(pytest.mark.skip(reason=skip))
+            elif settings.agent is None:
                 item.add_marker(_SKIP_NO_AGENT)
             yield item
+
+
+class TaskFile(EcomFile):
+    """A ``*.task.yaml``: an end-to-end conversation over a store."""
+
+    def load(self) -> PreparedTask:
+        return load_prepared(self.path, self.config.stash[STATE].spec_cache)
+
+
+class SampleFile(EcomFile):
+    """A ``*.sample.yaml``: one stage-wise prompt and its expected answer."""
+
+    def load(self) -> PreparedSample:
+        return load_prepared_sample(self.path)
+
+    def skip_reason(self, prepared: PreparedSample) -> str | None:
+        reason = prepared.sample.malformed
+        if reason and not self.config.stash[SETTINGS].include_malformed:
+            return f"malformed sample: {reason} (run it anyway with --ecom-include-malformed)"
+        return None

@@ -19,7 +19,8 @@ from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.record import LAST_TURNS, make_record
 from pytest_ecom.runner import EpisodeError, TrialRun, run_trial
 from pytest_ecom.runner.episode import short_traceback
-from pytest_ecom.scoring.trial import reward, score_trajectory
+from pytest_ecom.samples import PreparedSample, run_sample, score_sample
+from pytest_ecom.scoring.trial import score_trajectory
 from pytest_ecom.session import STATE
 
 
@@ -32,7 +33,7 @@ class TrialFailed(Exception):
 
 
 class TrialItem(pytest.Item):
-    def __init__(self, *, prepared: PreparedTask, trial: int, repeat: int, **kwargs: Any) -> None:
+    def __init__(self, *, prepared: PreparedTask | PreparedSample, trial: int, repeat: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.prepared = prepared
         self.trial = trial
@@ -43,9 +44,10 @@ class TrialItem(pytest.Item):
     def setup(self) -> None:
         state = self.config.stash[STATE]
         siblings = state.siblings.get(self.prepared.id, ())
+        run = run_sample if isinstance(self.prepared, PreparedSample) else run_trial
         self.run = state.pool.get(
             self.prepared.id, self.trial,
-            lambda index: run_trial(self.prepared, state.agent, index, state.agent_options, state.settings.timeout),
+            lambda index: run(self.prepared, state.agent, index, state.agent_options, state.settings.timeout),
             siblings,
         )
         if self.run.error is not None:
@@ -54,15 +56,21 @@ class TrialItem(pytest.Item):
 
     def runtest(self) -> None:
         assert self.run is not None
+        reference = None
         try:
-            dimensions = score_trajectory(self.prepared, self.run.trajectory)
+            if isinstance(self.prepared, PreparedSample):
+                answer, reference = score_sample(self.prepared, self.run.trajectory)
+                dimensions = [answer]
+            else:
+                dimensions = score_trajectory(self.prepared, self.run.trajectory)
         except Exception as exc:  # a bug of ours must not make the trial vanish from the report
             error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", self.run.trajectory, short_traceback())
             self.run = replace(self.run, error=error)
             self.record = make_record(self.run, self.repeat, None)
             raise TrialError(error.message) from exc
-        self.record = make_record(self.run, self.repeat, dimensions)
-        if not reward(dimensions):
+        scoring = self.config.stash[STATE].settings.scoring
+        self.record = make_record(self.run, self.repeat, dimensions, reference, scoring)
+        if self.record["outcome"] != "pass":
             raise TrialFailed()
 
     def teardown(self) -> None:

@@ -20,16 +20,23 @@ class Settings:
     report: Path | None
     concurrency: int
     timeout: float | None
+    scoring: str = "default"
+    include_malformed: bool = False
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
         parts = ["pytest", nodeid, f"--agent={self.agent}", f"--repeat={self.repeat}"]
         if self.timeout is not None:
             parts.append(f"--ecom-timeout={self.timeout:g}")
+        if self.scoring != "default":
+            parts.append(f"--ecom-scoring={self.scoring}")
+        if self.include_malformed:
+            parts.append("--ecom-include-malformed")
         return shlex.join(parts)
 
     def fingerprint_options(self) -> dict[str, object]:
-        return {"repeat": self.repeat, "timeout": self.timeout}
+        return {"repeat": self.repeat, "timeout": self.timeout, "scoring": self.scoring,
+                "include_malformed": self.include_malformed}
 
 
 def _positive_int(text: str) -> int:
@@ -63,6 +70,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
+    group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
+                    help="how stage-wise label samples pass: our scorers (default) or the reference benchmark's "
+                         "rule (EComStage: the answer is a substring of the reply); the report shows both")
+    group.addoption("--ecom-include-malformed", action="store_true",
+                    help="also run samples an importer flagged as malformed (skipped by default)")
     group.addoption("--ecom-timeout", type=_positive_seconds, default=None, metavar="SECONDS",
                     help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
 
@@ -87,4 +99,6 @@ def read_settings(config: pytest.Config) -> Settings:
         report=Path(report) if report else None,
         concurrency=config.getoption("--ecom-concurrency"),
         timeout=config.getoption("--ecom-timeout"),
+        scoring=config.getoption("--ecom-scoring"),
+        include_malformed=config.getoption("--ecom-include-malformed"),
     )

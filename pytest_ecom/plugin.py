@@ -10,7 +10,7 @@ import pytest
 
 from pytest_ecom import hookspecs
 from pytest_ecom.agents import UnknownAgent, resolve_agent
-from pytest_ecom.collect import TaskFile
+from pytest_ecom.collect import SampleFile, TaskFile
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS, add_options, read_settings
 from pytest_ecom.record import properties
@@ -20,6 +20,7 @@ from pytest_ecom.runner import TrialPool
 from pytest_ecom.scoring.summary import summarize
 from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
+from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 from pytest_ecom.spec_cache import SpecCache
 from pytest_ecom.xdist import XdistHooks, send_deselected, worker_runs_whole_tasks
 
@@ -70,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.name.endswith(TASK_SUFFIX):
         return TaskFile.from_parent(parent, path=file_path)
+    if file_path.name.endswith(SAMPLE_SUFFIX):
+        return SampleFile.from_parent(parent, path=file_path)
     return None
 
 

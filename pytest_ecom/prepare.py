@@ -47,6 +47,11 @@ class PreparedTask:
     actions: tuple[CallSpec, ...]
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def record_fields(self) -> dict[str, Any]:
+        t = self.task
+        return {"kind": "task", "scenario": t.scenario, "store": t.store, "orientation": t.orientation,
+                "stage": "end_to_end", "task_type": "conversation", "tags": list(t.tags)}
+
     @property
     def task(self) -> Task:
         """The task model (a task from the cache of checked specs is parsed when first used)."""

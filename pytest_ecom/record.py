@@ -16,28 +16,34 @@ RECORD_VERSION = 1
 LAST_TURNS = 8
 
 
-def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None) -> dict[str, Any]:
-    """Build the record of a scored trial (``dimensions``) or of an errored one (``run.error``)."""
-    task = run.task.task
+def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
+                reference: bool | None = None, scoring: str = "default") -> dict[str, Any]:
+    """Build the record of a scored trial (``dimensions``) or of an errored one (``run.error``).
+
+    ``reference`` is the reference benchmark's verdict where it differs in kind from ours
+    (stage-wise label tasks); with ``scoring="reference"`` it decides the outcome.
+    """
     traj = run.trajectory
+    verdicts = None
     if run.error is not None:
         outcome = "error"
     else:
         assert dimensions is not None
-        outcome = "pass" if reward(dimensions) else "fail"
+        ours = bool(reward(dimensions))
+        verdicts = {"default": ours, "reference": reference}
+        decisive = reference if scoring == "reference" and reference is not None else ours
+        outcome = "pass" if decisive else "fail"
     record: dict[str, Any] = {
         "version": RECORD_VERSION,
-        "task": task.id,
+        "task": run.task.id,
         "task_digest": run.task.digest,
-        "scenario": task.scenario,
-        "store": task.store,
-        "orientation": task.orientation,
-        "tags": list(task.tags),
+        **run.task.record_fields(),
         "trial": run.trial,
         "repeat": repeat,
         "seed": run.seed,
         "outcome": outcome,
         "dimensions": {d.name: d.as_dict() for d in dimensions or []},
+        "verdicts": verdicts,
         "error": None if run.error is None else {"source": run.error.source, "message": run.error.message,
                                                  "traceback": run.error.detail},
         "end_reason": traj.end_reason,

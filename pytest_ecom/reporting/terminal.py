@@ -33,6 +33,17 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")
+    rows = summary.get("by_stage", [])
+    if len(rows) > 1:  # only when stage-wise samples ran next to tasks (or several kinds)
+        k = summary["k"]
+        lines.append(f"by stage (accuracy = passed / scored trials; pass^{k}):")
+        for row in rows:
+            ref = row["reference_accuracy"]
+            ref_text = f"  reference {_fmt(ref)}" if ref is not None else ""
+            lines.append(f"  {row['stage']:<10} {row['orientation']:<8} {row['task_type']:<18} {row['items']:>4} items"
+                         f"  accuracy {_fmt(row['accuracy'])}  pass^{k} {_fmt(row[f'pass_hat_{k}'])}{ref_text}")
+    for scenario, stages in list(summary.get("scenarios", {}).items())[:WORST_SHOWN]:
+        lines.append(f"scenario {scenario}: " + " | ".join(f"{stage} {_fmt(v)}" for stage, v in stages.items()))
     worst = summary["worst"][:WORST_SHOWN]
     if worst:
         lines.append("worst tasks:")

@@ -97,8 +97,8 @@ async def call_agent_code(fn: Callable[..., Any], *args: Any) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
-class _AgentCrashed(Exception):
-    """Internal: the agent's fault; ends the conversation, the trial is scored."""
+class AgentCrashed(Exception):
+    """The agent's fault (see ``Trajectory.crash``): ends the conversation, the trial is scored."""
 
 
 class _Clock:
@@ -136,27 +136,29 @@ async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) ->
             return
 
 
-async def _ask_agent(setup: EpisodeSetup, traj: Trajectory, tools_schema: list) -> dict[str, Any]:
+async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: AgentContext) -> dict[str, Any]:
+    """One agent call on the conversation so far, with faults sorted: provider → EpisodeError,
+    the agent's own → ``traj.crash`` and :class:`AgentCrashed`."""
     try:
-        raw = await call_agent_code(setup.agent, list(traj.messages), tools_schema, setup.context)
+        raw = await call_agent_code(agent, list(traj.messages), tools_schema, context)
         return as_assistant_message(raw)
     except INFRASTRUCTURE_ERRORS as exc:
         raise EpisodeError("provider", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
     except AgentReplyError as exc:
         traj.crash = {"message": str(exc), "traceback": ""}
-        raise _AgentCrashed from exc
+        raise AgentCrashed from exc
     except (KeyboardInterrupt, asyncio.CancelledError):
         raise
     except BaseException as exc:  # SystemExit from agent code must not end the session
         traj.crash = {"message": f"the agent raised {type(exc).__name__}: {exc}", "traceback": short_traceback()}
-        raise _AgentCrashed from exc
+        raise AgentCrashed from exc
 
 
 async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tools_schema: list) -> str | None:
     """Call the agent until it answers in text; None when it hit the step limit."""
     for _ in range(setup.max_steps):
         t0 = time.perf_counter()
-        message = await _ask_agent(setup, traj, tools_schema)
+        message = await ask_agent(setup.agent, traj, tools_schema, setup.context)
         took = time.perf_counter() - t0
         traj.timings["agent_s"] += took
         traj.messages.append(message)
@@ -182,7 +184,7 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
     return None
 
 
-async def _lifecycle(owner: Any, method: str, traj: Trajectory) -> None:
+async def lifecycle(owner: Any, method: str, traj: Trajectory) -> None:
     """Run the agent's optional ``setup``/``teardown``; a failure there is a trial error."""
     fn = getattr(owner, method, None)
     if not callable(fn):
@@ -198,14 +200,14 @@ async def run_episode(setup: EpisodeSetup) -> Trajectory:
     traj = Trajectory(store=setup.store)
     traj.messages.append({"role": "system", "content": system_prompt(setup.context)})
     clock = _Clock()
-    await _lifecycle(setup.agent, "setup", traj)
+    await lifecycle(setup.agent, "setup", traj)
     try:
         await asyncio.wait_for(_conversation(setup, traj, clock), timeout=setup.timeout_s)
     except TimeoutError:
         traj.end_reason = "timeout"
-    except _AgentCrashed:
+    except AgentCrashed:
         traj.end_reason = "agent_crash"
     finally:
         traj.timings["episode_s"] = round(time.perf_counter() - clock.start, 6)
-    await _lifecycle(setup.agent, "teardown", traj)
+    await lifecycle(setup.agent, "teardown", traj)
     return traj

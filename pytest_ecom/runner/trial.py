@@ -19,11 +19,23 @@ def trial_seed(task_id: str, trial: int) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
+def make_agent(agent: AgentSpec, context: AgentContext, prepared: Any, traj: Trajectory) -> Any:
+    """The trial's agent: the callable itself, or what its factory builds (a failing factory is
+    returned as an :class:`EpisodeError`: a trial error, the agent never started)."""
+    if not agent.factory:
+        return agent.target
+    try:
+        return agent.target(context, prepared) if agent.needs_task else agent.target(context)
+    except Exception as exc:
+        traj.end_reason = "error"
+        return EpisodeError("agent", f"factory failed: {exc!r}", traj)
+
+
 @dataclass(frozen=True)
 class TrialRun:
     """The result of running one trial's episode: a trajectory, or an error with the partial one."""
 
-    task: PreparedTask
+    task: Any  # PreparedTask or PreparedSample
     trial: int
     seed: int
     trajectory: Trajectory
@@ -42,14 +54,9 @@ async def run_trial(prepared: PreparedTask, agent: AgentSpec, trial: int,
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
     store = prepared.domain.new_store()
-    try:
-        if agent.factory:
-            instance = agent.target(context, prepared) if agent.needs_task else agent.target(context)
-        else:
-            instance = agent.target
-    except Exception as exc:  # a broken factory is a harness-side error of this trial
-        traj = Trajectory(store=store, end_reason="error")
-        return TrialRun(prepared, trial, context.seed, traj, EpisodeError("agent", f"factory failed: {exc!r}", traj))
+    instance = make_agent(agent, context, prepared, Trajectory(store=store))
+    if isinstance(instance, EpisodeError):
+        return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)
     setup = EpisodeSetup(
         agent=instance, tools=prepared.domain.tools, store=store, customer=ScriptedCustomer(t.customer.script),
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,

@@ -40,6 +40,53 @@ def task_set_digest(records: list[dict[str, Any]]) -> str:
     return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
 
 
+STAGE_ORDER = {"end_to_end": 0, "perception": 1, "planning": 2, "action": 3}
+
+
+def _group_key(r: dict[str, Any]) -> tuple[str, str, str]:
+    return r.get("stage", "end_to_end"), r.get("orientation", "customer"), r.get("task_type", "conversation")
+
+
+def breakdown(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Accuracy (passed / scored trials) and pass^k per stage × orientation × task type.
+
+    ``reference_accuracy`` is the reference benchmark's verdict where it has one.
+    """
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault(_group_key(r), []).append(r)
+    rows = []
+    for key in sorted(groups, key=lambda g: (STAGE_ORDER.get(g[0], 9), g[1], g[2])):
+        rs = groups[key]
+        table = task_table(rs)
+        scored = [r for r in rs if r["outcome"] != "error"]
+        refs = [r["verdicts"]["reference"] for r in scored
+                if (r.get("verdicts") or {}).get("reference") is not None]
+        est = estimate({t: (row["scored"], row["pass"]) for t, row in table.items()}, k)
+        rows.append({
+            "stage": key[0], "orientation": key[1], "task_type": key[2], "items": len(table),
+            "trials": len(rs), "errors": len(rs) - len(scored),
+            "accuracy": sum(r["outcome"] == "pass" for r in scored) / len(scored) if scored else None,
+            f"pass_hat_{k}": est.value, "incomplete": list(est.incomplete),
+            "reference_accuracy": sum(refs) / len(refs) if refs else None,
+        })
+    return rows
+
+
+def scenario_view(records: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per scenario that has end-to-end tasks and stage-wise samples: accuracy per stage, side by side."""
+    by_scenario: dict[str, dict[str, list[bool]]] = {}
+    for r in records:
+        if r.get("scenario") and r["outcome"] != "error":
+            by_scenario.setdefault(r["scenario"], {}).setdefault(r.get("stage", "end_to_end"), []).append(
+                r["outcome"] == "pass")
+    return {
+        scenario: {stage: sum(v) / len(v) for stage, v in sorted(stages.items(), key=lambda s: STAGE_ORDER.get(s[0], 9))}
+        for scenario, stages in sorted(by_scenario.items())
+        if "end_to_end" in stages and len(stages) > 1
+    }
+
+
 def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
               deselected: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
@@ -72,4 +119,6 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         "trials": {o: totals.get(o, 0) for o in OUTCOMES},
         "worst": [{"task": t, "pass": row["pass"], "scored": row["scored"], "error": row["error"],
                    "failing": row["failing"]} for t, row in worst],
+        "by_stage": breakdown(records, k_max),
+        "scenarios": scenario_view(records),
     }
