@@ -35,8 +35,9 @@ pytest_plugins = ["pytester"]
 
 TESTS = Path(__file__).resolve().parent
 MINI = TESTS / "mini"
+MINI_SAMPLES = TESTS / "mini_samples"  # stage-wise samples, added to a mini project on demand
 # tests/mini is data for the tests (its task files would otherwise be collected as items).
-collect_ignore = ["mini"]
+collect_ignore = ["mini", "mini_samples"]
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -159,6 +160,10 @@ class MiniProject:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+    def copy_samples(self) -> None:
+        """Add the stage-wise samples (tests/mini_samples) to the project, under samples/."""
+        shutil.copytree(MINI_SAMPLES, self.path / "samples")
 
     def add_conftest(self, text: str) -> None:
         """Append to the project's conftest.py (which registers the mini store)."""

@@ -1,0 +1,100 @@
+"""Stage-wise samples: scorers on tricky replies, the reference rule, runs through pytest."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_ecom.scoring.stage import extract_choice, reference_verdict, score_json, score_regex, token_f1
+from test_run import summary_block
+
+LETTERS = ["A", "B", "C", "D", "E"]
+
+
+@pytest.mark.parametrize(("reply", "picked"), [
+    ("B", "B"), ("b", "B"), ("(B)", "B"), ("B.", "B"), ("Answer: B", "B"), ("answer: b", "B"),
+    ("**B**", "B"), ("Ｂ", "B"), ("The answer is B.", "B"), ("I would pick option B because it fits.", "B"),
+    ("A refund question is covered by option C.", "C"), ("C. Can I change my delivery address?", "C"),
+    ("The answer is B, not C.", "B"),
+])
+def test_choice_finds_the_option_the_reply_commits_to(reply, picked):
+    assert extract_choice(reply, LETTERS)[0] == picked
+
+
+@pytest.mark.parametrize("reply", ["B or C", "A B C D E", "Either D or E could work.", "", "I am not sure.",
+                                   "Option F"])
+def test_choice_refuses_replies_naming_several_options_or_none(reply):
+    assert extract_choice(reply, LETTERS)[0] is None
+
+
+def test_choice_with_numbered_options_is_not_fooled_by_other_numbers():
+    labels = ["2", "5", "7"]
+    assert extract_choice("5", labels)[0] == "5"
+    assert extract_choice("Option 5: ask for the company name.", labels)[0] == "5"
+    assert extract_choice("10", ["0", "1"])[0] is None  # "10" names neither label on its own
+
+
+def test_reference_rule_is_the_lenient_substring_rule():
+    assert reference_verdict("1", "10")  # the reference counts "10" right for "1" ...
+    assert reference_verdict("0", "10")  # ... and for "0"
+    assert reference_verdict("A", "A B C D E")
+    assert reference_verdict(" B \n", "The answer:\tB")
+    assert not reference_verdict("b", "B")  # case-sensitive
+    assert reference_verdict("two words", "two\nwords")
+
+
+def test_reference_accuracy_parity_on_fixed_predictions(tmp_path):
+    """Our reference-compatible verdicts equal the reference's rule, recomputed here from its
+    definition (gt stripped, substring of the prediction with newlines/tabs as spaces)."""
+    predictions = [("A", "A"), ("B", "The answer is B"), ("1", "10"), ("0", "10"), ("C", "c"), ("D", "Option\nD"),
+                   ("3", "category 3"), ("5", "2"), ("E", "A, B, C or E"), ("1", "")]
+
+    def rule(gt: str, pred: str) -> bool:
+        flat = pred.replace("\n", " ").replace("\t", " ")
+        return flat.find(gt.strip()) != -1
+
+    ours = [reference_verdict(gt, pred) for gt, pred in predictions]
+    assert ours == [rule(gt, pred) for gt, pred in predictions]
+    assert sum(ours) / len(ours) == pytest.approx(0.7)
+
+
+def test_token_f1_and_json_and_regex_scorers():
+    assert token_f1("How do I descale the kettle?", "how do i descale the kettle") == 1.0
+    assert 0 < token_f1("free installation within 30 days", "installation is free") < 1
+    assert token_f1("anything", "") == 0.0
+    assert score_json("D", 'Sure! ```json\n{"route": {"letter": "D"}}\n```', "route.letter").passed
+    assert not score_json("D", '{"route": "C"}', "route").passed
+    assert not score_json("D", "no json here", "route").passed
+    assert score_regex(r"^\s*[A-F]\s*$", " D ").passed
+
+
+def test_samples_run_next_to_tasks_and_the_summary_shows_stages(mini_project):
+    mini_project.copy_samples()
+    result = mini_project.run("--agent=oracle", "--repeat=2", "-rs")
+    result.assert_outcomes(passed=10, skipped=2)
+    out = result.stdout.str()
+    assert "malformed sample: only one option (run it anyway with --ecom-include-malformed)" in out
+    block = summary_block(result)
+    assert any(line.startswith("  planning   merchant scenario_route") and "reference 1.000" in line for line in block)
+    assert any(line.startswith("  end_to_end customer conversation") for line in block)
+    assert "scenario cancel_before_shipping: end_to_end 1.000 | planning 1.000" in block
+
+
+def test_default_and_reference_scoring_are_both_reported(mini_project):
+    mini_project.copy_samples()
+    mini_project.write("lenient_agents.py", "def all_letters(messages, tools, context):\n"
+                                            "    return 'A B C D E F'\n")
+    args = ("--agent=lenient_agents:all_letters", "-k", "route_pace", "--ecom-report=report.json")
+    mini_project.run(*args).assert_outcomes(failed=1)
+    [trial] = mini_project.report()["trials"]
+    assert trial["verdicts"] == {"default": False, "reference": True}
+    assert trial["stage"] == "planning" and trial["orientation"] == "merchant"
+    mini_project.run(*args, "--ecom-scoring=reference").assert_outcomes(passed=1)
+
+
+def test_a_sample_with_an_answer_outside_its_options_is_a_collection_error(mini_project):
+    mini_project.copy_samples()
+    text = (mini_project.path / "samples" / "route_pace.sample.yaml").read_text()
+    mini_project.write("samples/route_pace.sample.yaml", text.replace("answer: D", "answer: G"))
+    result = mini_project.run("--collect-only", "-q")
+    assert "answer 'G' is not one of the options" in result.stdout.str()
+    assert "samples/route_pace.sample.yaml:" in result.stdout.str()
