@@ -75,6 +75,14 @@ class Tool:
         return out
 
 
+def need_record(store: Store, table: str, key: str, what: str, hint: str) -> Any:
+    """The record, or a :class:`ToolError` the agent can act on ("order '1' not found; <hint>")."""
+    record = store.get(table, key)
+    if record is None:
+        raise ToolError(f"{what} {key!r} not found; {hint}")
+    return record
+
+
 def tool(
     *, writes: bool, description: str | None = None, parameters: dict[str, Any], name: str | None = None
 ) -> Callable[[ToolFunc], Tool]:

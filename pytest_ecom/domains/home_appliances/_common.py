@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from pytest_ecom.store import Store
-from pytest_ecom.tools import ToolError
+from pytest_ecom.tools import ToolError, need_record
 
 TODAY = date(2026, 3, 10)
 
@@ -44,23 +44,16 @@ PHONE = {
 # -- look-ups that refuse ---------------------------------------------------------
 
 
-def _need(store: Store, table: str, key: str, what: str, hint: str) -> Any:
-    record = store.get(table, key)
-    if record is None:
-        raise ToolError(f"{what} {key!r} not found; {hint}")
-    return record
-
-
 def user_or_error(store: Store, user_id: str) -> dict[str, Any]:
-    return _need(store, "users", user_id, "customer", "check the customer id")
+    return need_record(store, "users", user_id, "customer", "check the customer id")
 
 
 def order_or_error(store: Store, order_id: str) -> dict[str, Any]:
-    return _need(store, "orders", order_id, "order", "check the id with list_user_orders")
+    return need_record(store, "orders", order_id, "order", "check the id with list_user_orders")
 
 
 def product_or_error(store: Store, product_id: str) -> dict[str, Any]:
-    return _need(store, "products", product_id, "product", "find product ids with search_products")
+    return need_record(store, "products", product_id, "product", "find product ids with search_products")
 
 
 def owned_order_or_error(store: Store, user_id: str, order_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from pytest_ecom.store import Store
-from pytest_ecom.tools import ToolError
+from pytest_ecom.tools import ToolError, need_record
 
 TODAY = date(2026, 3, 10)
 TODAY_TEXT = TODAY.isoformat()
@@ -63,32 +63,25 @@ def only(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 # -- look-ups that refuse ---------------------------------------------------------
 
 
-def _need(store: Store, table: str, key: str, what: str, hint: str) -> Any:
-    record = store.get(table, key)
-    if record is None:
-        raise ToolError(f"{what} {key!r} not found; {hint}")
-    return record
-
-
 def seller_or_error(store: Store, seller_id: str) -> dict[str, Any]:
-    return _need(store, "sellers", seller_id, "seller", "check the seller id")
+    return need_record(store, "sellers", seller_id, "seller", "check the seller id")
 
 
 def campaign_or_error(store: Store, campaign_id: str) -> dict[str, Any]:
-    return _need(store, "campaigns", campaign_id, "campaign", "list the seller's campaigns with list_campaigns")
+    return need_record(store, "campaigns", campaign_id, "campaign", "list the seller's campaigns with list_campaigns")
 
 
 def listing_or_error(store: Store, listing_id: str) -> dict[str, Any]:
-    return _need(store, "listings", listing_id, "listing", "list the seller's listings with list_listings")
+    return need_record(store, "listings", listing_id, "listing", "list the seller's listings with list_listings")
 
 
 def application_or_error(store: Store, application_id: str) -> dict[str, Any]:
-    return _need(store, "partnership_applications", application_id, "partnership application",
+    return need_record(store, "partnership_applications", application_id, "partnership application",
                  "look the seller's applications up by seller_id")
 
 
 def account_or_error(store: Store, account_id: str) -> dict[str, Any]:
-    return _need(store, "ad_accounts", account_id, "ad account", "get_seller gives the seller's ad_account_id")
+    return need_record(store, "ad_accounts", account_id, "ad account", "get_seller gives the seller's ad_account_id")
 
 
 def creative_index(campaign_id: str, campaign: dict[str, Any], creative_id: str) -> int:
