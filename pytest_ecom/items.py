@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,11 @@ class TrialItem(pytest.Item):
     def setup(self) -> None:
         state = self.config.stash[STATE]
         siblings = state.siblings.get(self.prepared.id, ())
-        run = run_sample if isinstance(self.prepared, PreparedSample) else run_trial
+        settings = state.settings
+        run = partial(run_sample, models=settings.models) if isinstance(self.prepared, PreparedSample) else run_trial
         self.run = state.pool.get(
             self.prepared.id, self.trial,
-            lambda index: run(self.prepared, state.agent, index, state.agent_options, state.settings.timeout),
+            lambda index: run(self.prepared, state.agent, index, state.agent_options, settings.timeout),
             siblings,
         )
         if self.run.error is not None:
@@ -59,7 +61,8 @@ class TrialItem(pytest.Item):
         reference = None
         try:
             if isinstance(self.prepared, PreparedSample):
-                answer, reference = score_sample(self.prepared, self.run.trajectory)
+                models = self.config.stash[STATE].settings.models
+                answer, reference = score_sample(self.prepared, self.run.trajectory, models)
                 dimensions = [answer]
             else:
                 dimensions = score_trajectory(self.prepared, self.run.trajectory)

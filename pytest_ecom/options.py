@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ecom.scoring.model_scorers import ScoringModels
+
 SETTINGS = pytest.StashKey["Settings"]()
 
 
@@ -22,6 +24,7 @@ class Settings:
     timeout: float | None
     scoring: str = "default"
     include_malformed: bool = False
+    models: ScoringModels = ScoringModels()
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
@@ -32,11 +35,18 @@ class Settings:
             parts.append(f"--ecom-scoring={self.scoring}")
         if self.include_malformed:
             parts.append("--ecom-include-malformed")
+        for option, value in (("--embedding-model", self.models.embedding_model),
+                              ("--embedding-base-url", self.models.embedding_base_url),
+                              ("--judge-model", self.models.judge_model),
+                              ("--judge-base-url", self.models.judge_base_url)):
+            if value:
+                parts.append(f"{option}={value}")
         return shlex.join(parts)
 
     def fingerprint_options(self) -> dict[str, object]:
         return {"repeat": self.repeat, "timeout": self.timeout, "scoring": self.scoring,
-                "include_malformed": self.include_malformed}
+                "include_malformed": self.include_malformed, "embedding_model": self.models.embedding_model,
+                "judge_model": self.models.judge_model}
 
 
 def _positive_int(text: str) -> int:
@@ -73,6 +83,14 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
                     help="how stage-wise label samples pass: our scorers (default) or the reference benchmark's "
                          "rule (EComStage: the answer is a substring of the reply); the report shows both")
+    group.addoption("--embedding-model", default=None, metavar="MODEL",
+                    help="litellm model for embedding similarity of free-text samples (default: token F1)")
+    group.addoption("--embedding-base-url", default=None, metavar="URL",
+                    help="OpenAI-compatible endpoint serving --embedding-model")
+    group.addoption("--judge-model", default=None, metavar="MODEL",
+                    help="litellm model grading samples whose scorer is judge (0-2)")
+    group.addoption("--judge-base-url", default=None, metavar="URL",
+                    help="OpenAI-compatible endpoint serving --judge-model")
     group.addoption("--ecom-include-malformed", action="store_true",
                     help="also run samples an importer flagged as malformed (skipped by default)")
     group.addoption("--ecom-timeout", type=_positive_seconds, default=None, metavar="SECONDS",
@@ -101,4 +119,6 @@ def read_settings(config: pytest.Config) -> Settings:
         timeout=config.getoption("--ecom-timeout"),
         scoring=config.getoption("--ecom-scoring"),
         include_malformed=config.getoption("--ecom-include-malformed"),
+        models=ScoringModels(config.getoption("--embedding-model"), config.getoption("--embedding-base-url"),
+                             config.getoption("--judge-model"), config.getoption("--judge-base-url")),
     )

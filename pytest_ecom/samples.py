@@ -16,7 +16,10 @@ from typing import Any
 from pytest_ecom.agents import AgentContext, AgentSpec
 from pytest_ecom.runner.episode import AgentCrashed, EpisodeError, ask_agent, lifecycle
 from pytest_ecom.runner.trial import TrialRun, make_agent, trial_seed
+from pytest_ecom.llm import ModelCallError
+from pytest_ecom.scoring import model_scorers
 from pytest_ecom.scoring import stage as scorers
+from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.spec.loader import parse_model
 from pytest_ecom.spec.samples import LABEL_TASK_TYPES, Sample
@@ -61,9 +64,38 @@ def load_prepared_sample(path: Path) -> PreparedSample:
     return memo[1]
 
 
+FREE_TEXT = ("query_rewrite", "RAG_QA")
+
+
+def resolve_scorer(sample: Sample, models: ScoringModels) -> str:
+    """The scorer that will run: model-backed scorers fall back to token F1 without their model."""
+    scorer = sample.effective_scorer
+    if sample.scorer is None and sample.task_type in FREE_TEXT and models.embedding_model:
+        scorer = "similarity"
+    if (scorer == "similarity" and not models.embedding_model) or (scorer == "judge" and not models.judge_model):
+        return "token_f1"
+    return scorer
+
+
+async def _model_score(prepared: PreparedSample, traj: Trajectory, models: ScoringModels, seed: int) -> None:
+    s = prepared.sample
+    reply = traj.replies[-1] if traj.replies else ""
+    scorer = resolve_scorer(s, models)
+    try:
+        if scorer == "similarity":
+            traj.scores["similarity"] = await model_scorers.similarity(models, s.answer, reply)
+        elif scorer == "judge":
+            question = s.messages[-1].content
+            traj.scores["judge"] = await model_scorers.judge(models, question, s.answer, reply, s.rubric, seed)
+    except ModelCallError as exc:
+        raise EpisodeError(scorer, str(exc), traj) from exc
+
+
 async def run_sample(prepared: PreparedSample, agent: AgentSpec, trial: int,
-                     options: Mapping[str, Any] | None = None, timeout_s: float | None = None) -> TrialRun:
-    """Ask the agent once. Never raises: a provider failure is ``TrialRun.error``."""
+                     options: Mapping[str, Any] | None = None, timeout_s: float | None = None,
+                     models: ScoringModels = ScoringModels()) -> TrialRun:
+    """Ask the agent once (then the scoring model, if one is used). Never raises: a failure of
+    the provider, the judge or the embedding model is ``TrialRun.error``."""
     s = prepared.sample
     seed = trial_seed(s.id, trial)
     context = AgentContext(store="", policy=s.system, info={}, language=s.language, trial=trial, seed=seed,
@@ -82,6 +114,7 @@ async def run_sample(prepared: PreparedSample, agent: AgentSpec, trial: int,
             traj.transcript.append(message)
             traj.replies.append(message.get("content") or "")
             traj.end_reason = "answered"
+            await _model_score(prepared, traj, models, seed)
         except AgentCrashed:
             traj.end_reason = "agent_crash"
         except TimeoutError:
@@ -95,7 +128,8 @@ async def run_sample(prepared: PreparedSample, agent: AgentSpec, trial: int,
     return TrialRun(prepared, trial, seed, traj)
 
 
-def score_sample(prepared: PreparedSample, traj: Trajectory) -> tuple[Dimension, bool | None]:
+def score_sample(prepared: PreparedSample, traj: Trajectory,
+                 models: ScoringModels = ScoringModels()) -> tuple[Dimension, bool | None]:
     """Our verdict on the reply, and the reference's (EComStage's rule; label tasks only)."""
     s = prepared.sample
     reply = traj.replies[-1] if traj.replies else ""
@@ -105,8 +139,16 @@ def score_sample(prepared: PreparedSample, traj: Trajectory) -> tuple[Dimension,
     if traj.end_reason == "timeout":
         return Dimension("answer", False, ["no reply before the time limit"]), (
             False if s.task_type in LABEL_TASK_TYPES else None)
-    scorer = s.effective_scorer
-    if scorer == "choice":
+    scorer = resolve_scorer(s, models)
+    if scorer == "similarity":
+        value, limit = traj.scores["similarity"], s.threshold or model_scorers.DEFAULT_SIMILARITY_THRESHOLD
+        dim = Dimension("answer", value >= limit, [] if value >= limit else [f"similarity {value:.2f} below {limit:.2f}"],
+                        {"similarity": value})
+    elif scorer == "judge":
+        value, limit = traj.scores["judge"], 1.0 if s.threshold is None else s.threshold
+        ok = value / 2 >= limit
+        dim = Dimension("answer", ok, [] if ok else [f"the judge gave {value}/2"], {"judge": value})
+    elif scorer == "choice":
         dim = scorers.score_choice(s.answer, reply, s.labels)
     elif scorer == "exact":
         dim = scorers.score_exact(s.answer, reply)
@@ -116,9 +158,8 @@ def score_sample(prepared: PreparedSample, traj: Trajectory) -> tuple[Dimension,
         dim = scorers.score_regex(s.pattern or "", reply)
     elif scorer == "json":
         dim = scorers.score_json(s.answer, reply, s.field or "")
-    else:  # token_f1; also the offline stand-in for similarity and judge (they need a model)
+    else:  # token_f1; also the offline stand-in for similarity and judge without their model
         dim = scorers.score_token_f1(s.answer, reply, s.threshold)
-    dim.detail = {**(dim.detail or {}), "scorer": scorer if scorer in ("choice", "exact", "contains", "regex",
-                                                                         "json", "token_f1") else "token_f1"}
+    dim.detail = {**(dim.detail or {}), "scorer": scorer}
     reference = scorers.reference_verdict(s.answer, reply) if s.task_type in LABEL_TASK_TYPES else None
     return dim, reference

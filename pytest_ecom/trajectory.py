@@ -34,3 +34,4 @@ class Trajectory:
     timings: dict[str, float] = field(default_factory=lambda: {"agent_s": 0.0, "tools_s": 0.0, "customer_s": 0.0})
     store: Store | None = None
     crash: dict[str, str] | None = None
+    scores: dict[str, float] = field(default_factory=dict)  # model-given scores (similarity, judge)

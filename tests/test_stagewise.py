@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from pytest_ecom.scoring.stage import extract_choice, reference_verdict, score_json, score_regex, token_f1
@@ -98,3 +100,94 @@ def test_a_sample_with_an_answer_outside_its_options_is_a_collection_error(mini_
     result = mini_project.run("--collect-only", "-q")
     assert "answer 'G' is not one of the options" in result.stdout.str()
     assert "samples/route_pace.sample.yaml:" in result.stdout.str()
+
+
+# -- model-backed scorers, through litellm over HTTP to a loopback stub -------------------
+
+
+@pytest.fixture(scope="module")
+def openai_stub():
+    from openai_stub import OpenAIStub
+
+    from pytest_ecom.llm import _litellm
+
+    # Import litellm in this process before pytester's in-process runs: each run drops the modules
+    # it imported, and importing litellm a second time in one process breaks plugin loading.
+    _litellm()
+    with OpenAIStub() as stub:
+        yield stub
+
+
+JUDGED = """schema_version: 1
+id: judged_answer
+task_type: RAG_QA
+scorer: judge
+rubric: The reply must say installation is free within 30 days.
+messages:
+  - role: user
+    content: "Knowledge: installation is free within 30 days of delivery. Question: do I pay for installation?"
+answer: Installation is free within 30 days of delivery.
+"""
+
+AGENTS = """def paraphrase(messages, tools, context):
+    return "how do I descale the Aqua 2L kettle, please"
+
+def off_topic(messages, tools, context):
+    return "Our store opens at nine."
+
+def installation(messages, tools, context):
+    return "Good news: installation is free if you book within 30 days."
+"""
+
+
+def test_similarity_scores_free_text_through_an_embedding_model(mini_project, openai_stub):
+    mini_project.copy_samples()
+    mini_project.write("model_agents.py", AGENTS)
+    models = (f"--embedding-model=openai/stub-embed", f"--embedding-base-url={openai_stub.base_url}")
+    args = ("-k", "rewrite_kettle", "--ecom-report=report.json", *models)
+    mini_project.run("--agent=model_agents:paraphrase", *args).assert_outcomes(passed=1)
+    [trial] = mini_project.report()["trials"]
+    assert trial["dimensions"]["answer"]["detail"]["scorer"] == "similarity"
+    assert trial["dimensions"]["answer"]["detail"]["similarity"] > 0.8
+    assert any(path.endswith("/embeddings") for path, _ in openai_stub.requests)
+    mini_project.run("--agent=model_agents:off_topic", *args).assert_outcomes(failed=1)
+
+
+def test_the_judge_grades_on_a_zero_to_two_scale(mini_project, openai_stub):
+    mini_project.write("samples/judged.sample.yaml", JUDGED)
+    mini_project.write("model_agents.py", AGENTS)
+    models = ("--judge-model=openai/stub-judge", f"--judge-base-url={openai_stub.base_url}",
+              "-k", "judged_answer", "--ecom-report=report.json")
+    mini_project.run("--agent=model_agents:installation", *models).assert_outcomes(passed=1)
+    assert mini_project.report()["trials"][0]["dimensions"]["answer"]["detail"] == {"judge": 2, "scorer": "judge"}
+    sent = [body for path, body in openai_stub.requests if path.endswith("/chat/completions")][-1]
+    assert sent["temperature"] == 0 and "installation is free within 30 days" in sent["messages"][0]["content"]
+    mini_project.run("--agent=model_agents:off_topic", *models).assert_outcomes(failed=1)
+
+
+def test_a_failing_scoring_model_makes_the_trial_an_error_not_a_fail(mini_project, openai_stub):
+    mini_project.write("samples/judged.sample.yaml", JUDGED)
+    mini_project.write("model_agents.py", AGENTS)
+    result = mini_project.run("--agent=model_agents:installation", "-k", "judged_answer",
+                              "--judge-model=openai/broken-judge", f"--judge-base-url={openai_stub.base_url}")
+    result.assert_outcomes(errors=1)
+    assert "trial error (judge): model openai/broken-judge:" in result.stdout.str()
+
+
+def test_without_a_judge_model_judge_samples_fall_back_to_token_f1(mini_project):
+    mini_project.write("samples/judged.sample.yaml", JUDGED)
+    mini_project.write("model_agents.py", AGENTS)
+    mini_project.run("--agent=model_agents:installation", "-k", "judged_answer",
+                     "--ecom-report=report.json").assert_outcomes(passed=1)
+    assert mini_project.report()["trials"][0]["dimensions"]["answer"]["detail"]["scorer"] == "token_f1"
+
+
+def test_an_oracle_run_never_imports_litellm(mini_project):
+    mini_project.copy_samples()
+    script = ("import sys, pytest\n"
+              "code = pytest.main(['-q', '-p', 'no:cacheprovider', '--agent=oracle'])\n"
+              "assert 'litellm' not in sys.modules, 'litellm was imported'\n"
+              "sys.exit(int(code))\n")
+    mini_project.write("run_oracle.py", script)
+    result = mini_project.pytester.run(sys.executable, "run_oracle.py")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()

@@ -1,0 +1,65 @@
+"""Every model call of pytest-ecom goes through here, and through litellm.
+
+litellm is imported on first use only (an oracle run never imports it), with
+its price list read from the installed package instead of the network.
+Any failure of the provider becomes :class:`ModelCallError`, a
+:class:`~pytest_ecom.agents.ProviderError`: the trial is an error, not a fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_ecom.agents.protocol import ProviderError
+
+
+class ModelCallError(ProviderError):
+    """A model call failed (network, provider, malformed answer)."""
+
+
+@functools.cache
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download at import
+    import litellm
+
+    litellm.telemetry = False
+    return litellm
+
+
+def _kwargs(base_url: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if base_url:
+        out["api_base"] = base_url
+        out.setdefault("api_key", os.environ.get("PYTEST_ECOM_API_KEY", "not-needed"))
+    return out
+
+
+async def embed(model: str, texts: Sequence[str], base_url: str | None = None) -> list[list[float]]:
+    """Embedding vectors of ``texts``, in order."""
+    try:
+        response = await _litellm().aembedding(model=model, input=list(texts), **_kwargs(base_url))
+        data = sorted(response.data, key=lambda d: d["index"] if isinstance(d, dict) else d.index)
+        return [list(d["embedding"] if isinstance(d, dict) else d.embedding) for d in data]
+    except Exception as exc:
+        raise ModelCallError(f"embedding model {model}: {type(exc).__name__}: {exc}") from exc
+
+
+async def complete(model: str, messages: list[dict[str, Any]], base_url: str | None = None,
+                   seed: int | None = None) -> str:
+    """The text of one chat completion at temperature 0."""
+    try:
+        response = await _litellm().acompletion(model=model, messages=messages, temperature=0, seed=seed,
+                                                **_kwargs(base_url))
+        return response.choices[0].message.content or ""
+    except Exception as exc:
+        raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0

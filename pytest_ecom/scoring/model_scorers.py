@@ -1,0 +1,49 @@
+"""Scorers that ask a model: embedding similarity and an LLM judge (0–2, as EComStage's)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from pytest_ecom.llm import ModelCallError, complete, cosine, embed
+
+DEFAULT_SIMILARITY_THRESHOLD = 0.8
+JUDGE_SYSTEM = (
+    "You grade a customer-service reply against a reference answer. Score 2 if the reply is correct and "
+    "good, 1 if it is partly correct or merely acceptable, 0 if it is wrong or poor. {rubric}"
+    'Answer with JSON only: {{"score": 0}}, {{"score": 1}} or {{"score": 2}}.'
+)
+
+
+@dataclass(frozen=True)
+class ScoringModels:
+    """Models the harness may call to score free-text answers (from the command line)."""
+
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    judge_model: str | None = None
+    judge_base_url: str | None = None
+
+
+async def similarity(models: ScoringModels, reference: str, reply: str) -> float:
+    assert models.embedding_model
+    a, b = await embed(models.embedding_model, [reference, reply], models.embedding_base_url)
+    return round(cosine(a, b), 4)
+
+
+async def judge(models: ScoringModels, question: str, reference: str, reply: str, rubric: str | None,
+                seed: int | None = None) -> int:
+    assert models.judge_model
+    system = JUDGE_SYSTEM.format(rubric=f"Rubric: {rubric.strip()} " if rubric else "")
+    user = f"Question:\n{question}\n\nReference answer:\n{reference}\n\nReply to grade:\n{reply}"
+    text = await complete(models.judge_model, [{"role": "system", "content": system},
+                                               {"role": "user", "content": user}], models.judge_base_url, seed)
+    found = re.search(r"\{[^{}]*\}", text)
+    try:
+        score = json.loads(found.group(0))["score"] if found else None
+    except (json.JSONDecodeError, KeyError):
+        score = None
+    if score not in (0, 1, 2):
+        raise ModelCallError(f"the judge {models.judge_model} did not answer with a score 0-2: {text[:200]!r}")
+    return int(score)

@@ -1,0 +1,92 @@
+"""A tiny OpenAI-compatible server on loopback, for model calls made through litellm in tests.
+
+- ``POST /v1/embeddings``: a deterministic bag-of-words vector per input text;
+- ``POST /v1/chat/completions``: a judge that gives ``{"score": 2}`` when the reply to grade
+  mentions every word of the reference answer's first three words, else ``{"score": 0}``;
+- any model whose name contains ``broken`` gets HTTP 401 (a provider failure).
+Every request is kept in ``requests`` so tests can see what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+DIMENSIONS = 64
+
+
+def bag_of_words(text: str) -> list[float]:
+    vector = [0.0] * DIMENSIONS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIMENSIONS] += 1.0
+    return vector
+
+
+def judge_content(messages: list[dict[str, Any]]) -> str:
+    user = messages[-1]["content"]
+    reference = user.split("Reference answer:\n", 1)[1].split("\n\nReply to grade:", 1)[0]
+    reply = user.split("Reply to grade:\n", 1)[1].lower()
+    key_words = re.findall(r"\w+", reference.lower())[:3]
+    return json.dumps({"score": 2 if all(w in reply for w in key_words) else 0})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Any
+
+    def log_message(self, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def _send(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+        self.server.requests.append((self.path, body))
+        model = body.get("model", "")
+        if "broken" in model:
+            self._send(401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
+        elif self.path.endswith("/embeddings"):
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": bag_of_words(t)} for i, t in enumerate(texts)]
+            self._send(200, {"object": "list", "data": data, "model": model,
+                             "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        elif self.path.endswith("/chat/completions"):
+            content = judge_content(body["messages"])
+            self._send(200, {"id": "stub", "object": "chat.completion", "created": 0, "model": model,
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant", "content": content}}],
+                             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        else:
+            self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+
+class OpenAIStub:
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.requests = []
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, Any]]]:
+        return self.server.requests
+
+    def __enter__(self) -> OpenAIStub:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
