@@ -1,4 +1,5 @@
-"""The ``pytest-ecom`` command: check task files, print the schema, list a store's tools."""
+"""The ``pytest-ecom`` command: check task files, print the schema, list a store's tools,
+import a published benchmark's data."""
 
 from __future__ import annotations
 
@@ -71,6 +72,45 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_ecomstage(args: argparse.Namespace) -> int:
+    from pytest_ecom.importers import BadInput
+    from pytest_ecom.importers.ecomstage import import_ecomstage, summary
+
+    try:
+        result = import_ecomstage(Path(args.file), Path(args.out))
+    except BadInput as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing written", file=sys.stderr)
+        return 2
+    print(summary(result))
+    return 0
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import", help="convert a published benchmark's data into *.sample.yaml / *.task.yaml files",
+        description="Convert a published benchmark's data file into our YAML files: pytest-ecom import <benchmark> ...",
+    )
+    benchmarks = p.add_subparsers(dest="benchmark", required=True, metavar="<benchmark>")
+    e = benchmarks.add_parser(
+        "ecomstage", help="EComStage's JSON (stage-wise samples) → <DIR>/<task_type>/<id>.sample.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Convert EComStage's JSON (an array of {id, task_type, system, conversations, gt_answer})\n"
+            "into one <DIR>/<task_type>/ecomstage_<id>.sample.yaml per entry, texts copied exactly.\n\n"
+            "Unsound samples (one option only, an answer not offered or already stated in the prompt,\n"
+            "an option list that skips a letter) are kept with `malformed: <reason>`; a run skips them.\n"
+            "A missing field, an unknown task type or a conversation that is not one human turn then\n"
+            "one gpt turn is an error (exit code 2) and nothing is written. Running it again gives\n"
+            "the same bytes and never deletes other files in DIR."
+        ),
+    )
+    e.add_argument("file", metavar="FILE", help="the EComStage JSON file")
+    e.add_argument("--out", required=True, metavar="DIR", help="folder to write the samples into (created if needed)")
+    e.set_defaults(func=cmd_import_ecomstage)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pytest-ecom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("store", help="e.g. home_appliances")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tools)
+    _add_import(sub)
     return parser
 
 

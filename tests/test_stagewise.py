@@ -143,7 +143,7 @@ def installation(messages, tools, context):
 def test_similarity_scores_free_text_through_an_embedding_model(mini_project, openai_stub):
     mini_project.copy_samples()
     mini_project.write("model_agents.py", AGENTS)
-    models = (f"--embedding-model=openai/stub-embed", f"--embedding-base-url={openai_stub.base_url}")
+    models = ("--embedding-model=openai/stub-embed", f"--embedding-base-url={openai_stub.base_url}")
     args = ("-k", "rewrite_kettle", "--ecom-report=report.json", *models)
     mini_project.run("--agent=model_agents:paraphrase", *args).assert_outcomes(passed=1)
     [trial] = mini_project.report()["trials"]

@@ -44,12 +44,14 @@ class TrialPool:
         return self.loop.run_until_complete(future)
 
     def close(self) -> None:
-        """Cancel trials nobody asked for (e.g. after ``-x``) and close the loop."""
-        pending = list(self._futures.values())
+        """Cancel what still runs on the loop — trials nobody asked for (e.g. after ``-x``) and
+        background tasks of client libraries (litellm's logging worker) — then close it."""
         self._futures.clear()
-        for fut in pending:
-            fut.cancel()
+        pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+        for task in pending:
+            task.cancel()
         if pending:
             self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.run_until_complete(self.loop.shutdown_default_executor())
         self.loop.close()
