@@ -52,8 +52,9 @@ async def complete(model: str, messages: list[dict[str, Any]], base_url: str | N
                    seed: int | None = None) -> str:
     """The text of one chat completion at temperature 0."""
     try:
+        # drop_params: a provider without a seed parameter gets the call without it
         response = await _litellm().acompletion(model=model, messages=messages, temperature=0, seed=seed,
-                                                **_kwargs(base_url))
+                                                drop_params=True, **_kwargs(base_url))
         return response.choices[0].message.content or ""
     except Exception as exc:
         raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ class EcomSession:
         """Remember each task's selected trials so they can start together; not on an xdist
         worker that may be handed only some of them."""
         if self.state.spec_cache is not None:
-            self.state.spec_cache.save()
+            problem = self.state.spec_cache.save()
+            if problem:
+                warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
         if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
             return
         siblings: dict[str, list[int]] = {}

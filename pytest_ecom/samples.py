@@ -22,7 +22,7 @@ from pytest_ecom.scoring import stage as scorers
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.spec.loader import parse_model
-from pytest_ecom.spec.samples import LABEL_TASK_TYPES, Sample
+from pytest_ecom.spec.samples import LABEL_TASK_TYPES, TASK_TYPES, Sample
 from pytest_ecom.trajectory import Trajectory
 
 DEFAULT_TIMEOUT_S = 120.0
@@ -64,7 +64,7 @@ def load_prepared_sample(path: Path) -> PreparedSample:
     return memo[1]
 
 
-FREE_TEXT = ("query_rewrite", "RAG_QA")
+FREE_TEXT = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "token_f1")
 
 
 def resolve_scorer(sample: Sample, models: ScoringModels) -> str:
@@ -81,6 +81,9 @@ async def _model_score(prepared: PreparedSample, traj: Trajectory, models: Scori
     s = prepared.sample
     reply = traj.replies[-1] if traj.replies else ""
     scorer = resolve_scorer(s, models)
+    if not reply.strip():
+        traj.scores[scorer] = 0  # nothing to grade: a fail, without asking a model
+        return
     try:
         if scorer == "similarity":
             traj.scores["similarity"] = await model_scorers.similarity(models, s.answer, reply)

@@ -8,6 +8,7 @@ The cache is one pickle file in pytest's cache folder, written atomically.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from dataclasses import dataclass
@@ -54,11 +55,18 @@ class SpecCache:
         self.entries[str(path)] = entry
         self._dirty = True
 
-    def save(self) -> None:
+    def save(self) -> str | None:
+        """Write the cache; returns a reason instead of raising when it cannot (a cache is optional)."""
         if not self._dirty or self.file is None:
-            return
-        self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(f"{self.file.name}.{id(self)}.tmp")
-        tmp.write_bytes(pickle.dumps({"format": _FORMAT, "entries": self.entries}, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(self.file)  # concurrent writers (xdist workers) each write a whole file
+            return None
+        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")  # one per process (xdist workers)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(pickle.dumps({"format": _FORMAT, "entries": self.entries},
+                                         protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.replace(self.file)  # readers see the old file or the new one, never half of one
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            return f"could not write the spec cache {self.file}: {exc}"
         self._dirty = False
+        return None

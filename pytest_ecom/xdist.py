@@ -16,15 +16,17 @@ from typing import Any
 import pytest
 
 from pytest_ecom.session import STATE
+from pytest_ecom.spec import TASK_SUFFIX
+from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
 GROUPED = "ecom_grouped"
 DESELECTED = "ecom_deselected"
 
 
 def task_scope(nodeid: str) -> str | None:
-    """``path/x.task.yaml::x[2-3]`` → ``path/x.task.yaml::x``; None for other items."""
+    """``path/x.task.yaml::x[2-3]`` → ``path/x.task.yaml::x`` (samples alike); None for other items."""
     path, sep, name = nodeid.partition("::")
-    if not sep or not path.endswith(".task.yaml"):
+    if not sep or not path.endswith((TASK_SUFFIX, SAMPLE_SUFFIX)):
         return None
     return f"{path}::{name.partition('[')[0]}"
 

@@ -17,6 +17,10 @@ LETTERS = ["A", "B", "C", "D", "E"]
     ("**B**", "B"), ("Ｂ", "B"), ("The answer is B.", "B"), ("I would pick option B because it fits.", "B"),
     ("A refund question is covered by option C.", "C"), ("C. Can I change my delivery address?", "C"),
     ("The answer is B, not C.", "B"),
+    ("**Answer:** B. (Option A would be for rejected creatives.)", "B"),
+    ("The answer is a spend-pace issue, so D", "D"), ("Option B is wrong, the answer is C", "C"),
+    ("Answer: B\n\nExplanation: option A is not right", "B"), ("D\n\nIt is about spend pace, not C", "D"),
+    ("E.g. D", "D"), ("(b)", "B"), ("答案是B", "B"), ("B) Can I change my address?", "B"), ("**C.** It is pace", "C"),
 ])
 def test_choice_finds_the_option_the_reply_commits_to(reply, picked):
     assert extract_choice(reply, LETTERS)[0] == picked

@@ -38,7 +38,12 @@ class OracleAgent:
 def _oracle_factory(context: AgentContext, task: Any) -> Any:
     sample = getattr(task, "sample", None)
     if sample is not None:  # a stage-wise sample: the expected answer is the reply
-        return lambda messages, tools, context: sample.answer
+        reply = sample.answer
+        if sample.effective_scorer == "json" and sample.field:
+            for part in reversed(sample.field.split(".")):
+                reply = {part: reply}
+            reply = json.dumps(reply, ensure_ascii=False)
+        return lambda messages, tools, context: reply
     return OracleAgent([*task.searches, *task.actions], list(task.task.expect.outputs))
 
 

@@ -44,6 +44,6 @@ async def judge(models: ScoringModels, question: str, reference: str, reply: str
         score = json.loads(found.group(0))["score"] if found else None
     except (json.JSONDecodeError, KeyError):
         score = None
-    if score not in (0, 1, 2):
+    if type(score) is not int or score not in (0, 1, 2):
         raise ModelCallError(f"the judge {models.judge_model} did not answer with a score 0-2: {text[:200]!r}")
     return int(score)

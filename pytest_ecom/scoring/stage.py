@@ -29,33 +29,46 @@ def reference_verdict(answer: str, reply: str) -> bool:
     return answer.strip() in reply.replace("\n", " ").replace("\t", " ")
 
 
-_COMMIT = re.compile(r"(?:answer|option|choice|category|scenario|label|select(?:ed)?|choose|pick)\s*(?:is|:|=|-)?\s*"
-                     r"[\(\[\"'*]*([A-Za-z0-9]+)[\)\]\"'*.]*", re.IGNORECASE)
+# "Answer: B", "I'd go with **B**", "the final answer is (B)"; letters as written (not "a").
+_STRONG = re.compile(r"\b(?:final answer|answer|choose|chose|pick|select(?:ed)?|go with|my choice)\b(?:\s+is)?"
+                     r"[\s*_:#=\-]*[\(\[\"'*]*([A-Za-z0-9]+)\b", re.IGNORECASE)
+# A reply that starts with its label: "D\n\nbecause…", "B) Can I…", "**C.** It is…"
+_LEAD = re.compile(r"^[\s*_#>-]*[\(\[]?([A-Za-z0-9]+)(?:[\)\]]|[.:](?!\w)|\*\*|\s*$|\s*\n)")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc)\.", re.IGNORECASE)
 
 
 def extract_choice(reply: str, labels: Sequence[str]) -> tuple[str | None, str]:
     """The one option label the reply commits to, or None with the reason.
 
-    Accepts "B", "b", "(B)", "B.", "Answer: B", "**B**", "Ｂ", "I'd pick option B because…";
-    refuses replies that name several different options.
+    In order: the whole reply is a label ("b", "(B)", "Ｂ"); the reply starts with one ("D\n\n…",
+    "B) …"); the last explicit commitment ("…the answer is C"); the only label mentioned.
+    Letters count as written except when they are the whole reply, so the article "a" is not
+    option A. A reply mentioning several labels without committing to one gets none.
     """
     text = normalise(reply)
     if not text:
         return None, "empty reply"
     lookup = {label.casefold(): label for label in labels}
-    bare = text.strip(" .()[]*\"'`").casefold()
+    bare = text.strip(" .()[]*_\"'`").casefold()
     if bare in lookup:
         return lookup[bare], "the whole reply"
-    committed = {lookup[m.casefold()] for m in _COMMIT.findall(text) if m.casefold() in lookup}
-    if len(committed) == 1:
-        return committed.pop(), "an explicit answer"
-    if len(committed) > 1:
-        return None, f"it commits to several options: {', '.join(sorted(committed))}"
-    # Standalone mentions: a capital letter (not "A" used as an article) or a number, on its own.
+    exact = set(labels)
+    lead = _LEAD.match(unicodedata.normalize("NFKC", reply).strip())  # line breaks kept
+    if lead and lead.group(1) in exact:
+        return lead.group(1), "the label it starts with"
+    strong = []
+    for m in _STRONG.finditer(text):
+        label, after = m.group(1), text[m.end():m.end() + 1]
+        if label in exact:
+            strong.append(label)
+        elif len(label) == 1 and label.upper() in exact and after in ("", ".", ")", "]", "*", ",", ";", "!"):
+            strong.append(label.upper())  # "answer: b" (but not "the answer is a spend-pace issue")
+    if strong:
+        return strong[-1], "an explicit answer"
+    text = _ABBREVIATIONS.sub(" ", text)
     named = set()
     for label in labels:
-        pattern = rf"(?<![A-Za-z0-9]){re.escape(label)}(?![A-Za-z0-9])"
-        for m in re.finditer(pattern, text):
+        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(label)}(?![A-Za-z0-9])", text):
             if label == "A" and re.match(r"A [a-z]", text[m.start():m.start() + 3]):
                 continue  # "A refund is …": the article, not option A
             named.add(label)
@@ -83,7 +96,7 @@ def score_exact(answer: str, reply: str) -> Dimension:
 
 
 def score_contains(answer: str, reply: str) -> Dimension:
-    ok = reference_verdict(answer, reply)
+    ok = normalise(answer).casefold() in normalise(reply).casefold()
     return Dimension("answer", ok, [] if ok else [f"the reply does not contain {answer.strip()!r}"])
 
 

@@ -60,13 +60,15 @@ def breakdown(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
         rs = groups[key]
         table = task_table(rs)
         scored = [r for r in rs if r["outcome"] != "error"]
+        ours = [r["verdicts"]["default"] for r in scored if r.get("verdicts")]
         refs = [r["verdicts"]["reference"] for r in scored
                 if (r.get("verdicts") or {}).get("reference") is not None]
         est = estimate({t: (row["scored"], row["pass"]) for t, row in table.items()}, k)
         rows.append({
             "stage": key[0], "orientation": key[1], "task_type": key[2], "items": len(table),
             "trials": len(rs), "errors": len(rs) - len(scored),
-            "accuracy": sum(r["outcome"] == "pass" for r in scored) / len(scored) if scored else None,
+            # our verdict and the reference's, whichever decided the outcomes (--ecom-scoring)
+            "accuracy": sum(ours) / len(ours) if ours else None,
             f"pass_hat_{k}": est.value, "incomplete": list(est.incomplete),
             "reference_accuracy": sum(refs) / len(refs) if refs else None,
         })

@@ -6,9 +6,10 @@ A sample may override stage, orientation and scorer.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from pytest_ecom.spec.models import Identifier, Tag, _Model
 
@@ -62,12 +63,32 @@ class Sample(_Model):
     malformed: str | None = Field(None, description="why the sample is unsound (set by importers); skipped")
     source: dict[str, Any] | None = Field(None, description="provenance, e.g. {benchmark: EComStage, id: ...}")
 
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _answer_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("YAML read this as true/false: quote the answer, e.g. answer: \"yes\"")
+        return str(value) if isinstance(value, (int, float)) else value
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _option_text(cls, value: Any) -> Any:
+        return [str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for v in value] \
+            if isinstance(value, list) else value
+
     @model_validator(mode="after")
     def _consistent(self) -> Sample:
         if self.messages[-1].role != "user":
             raise ValueError("messages must end with the user's turn: the agent answers it")
-        if self.effective_scorer == "regex" and not self.pattern:
-            raise ValueError("the regex scorer needs `pattern`")
+        if self.effective_scorer == "regex":
+            if not self.pattern:
+                raise ValueError("the regex scorer needs `pattern`")
+            try:
+                matches = re.search(self.pattern, self.answer)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+            if not matches:
+                raise ValueError("the answer does not match `pattern`: the right reply could never pass")
         if self.effective_scorer == "json" and not self.field:
             raise ValueError("the json scorer needs `field`")
         if self.effective_scorer == "choice" and not self.malformed:
