@@ -43,6 +43,11 @@ def task_files() -> list[Path]:
     return sorted(TASKS.rglob("*.task.yaml"))
 
 
+def item_files() -> list[Path]:
+    """Everything ``pytest tasks/`` runs: end-to-end tasks and stage-wise samples."""
+    return task_files() + sorted(TASKS.rglob("*.sample.yaml"))
+
+
 def load_tasks() -> list[tuple[Path, dict[str, Any]]]:
     return [(path, yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)) for path in task_files()]
 
@@ -89,8 +94,11 @@ def test_oracle_passes_every_trial_of_every_task(tmp_path):
     output, code, (n_tasks, trials, passed, failed, errors), outcomes = run_benchmark(
         tmp_path, "--agent=oracle", "--repeat=2")
     assert (n_tasks, trials) == (expected_tasks, 2 * expected_tasks), output[-4000:]
+    assert len(outcomes) == len(item_files())  # the report holds tasks and samples
     not_passing = {task: o for task, o in outcomes.items() if set(o) != {"pass"}}
-    assert (passed, failed, errors) == (trials, 0, 0), f"{not_passing}\n{output[-4000:]}"
+    assert not not_passing and (passed, failed, errors) == (trials, 0, 0), f"{not_passing}\n{output[-4000:]}"
+    samples = len(item_files()) - expected_tasks
+    assert f"{samples} samples, {2 * samples} passed, 0 failed, 0 errors" in output, output[-4000:]
     assert code == 0, output[-4000:]
 
 
@@ -105,8 +113,10 @@ def test_an_agent_doing_nothing_fails_every_trial(tasks, tmp_path):
     output, code, (n_tasks, trials, passed, failed, errors), outcomes = run_benchmark(
         tmp_path, "--agent=ecom_idle_agent:polite", "--repeat=2", pythonpath=agent_dir)
     assert (n_tasks, trials) == (len(tasks), 2 * len(tasks)), output[-4000:]
+    assert len(outcomes) == len(item_files())  # the report holds tasks and samples
     not_failing = {task: o for task, o in outcomes.items() if set(o) != {"fail"}}
-    assert (passed, failed, errors) == (0, trials, 0), f"not failed by doing nothing: {not_failing}\n{output[-4000:]}"
+    assert not not_failing and (passed, failed, errors) == (0, trials, 0), (
+        f"not failed by doing nothing: {not_failing}\n{output[-4000:]}")
     assert code == 1, output[-4000:]
 
 

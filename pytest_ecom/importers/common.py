@@ -61,14 +61,19 @@ class _BlockDumper(yaml.SafeDumper):
     when a block cannot hold the text exactly (trailing spaces, control characters...)."""
 
 
+# Read back as plain line breaks from a block or single quotes: only double quotes keep them.
+_ODD_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in text else None
+    style = '"' if _ODD_BREAKS.intersection(text) else "|" if "\n" in text else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
 def _list(dumper: yaml.SafeDumper, items: list) -> yaml.SequenceNode:
-    short = all(isinstance(i, str) and len(i) <= 12 and "\n" not in i for i in items)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=short)  # options: [A, B, C]
+    # Short lists of words on one line (options: [A, B, C]); anything else as a block.
+    short = all(isinstance(i, str) and "\n" not in i for i in items) and sum(len(i) + 2 for i in items) <= 60
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=short)
 
 
 _BlockDumper.add_representer(str, _str)
@@ -79,8 +84,8 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     """YAML text that loads back to exactly ``data`` (checked: quoted styles are used when a
     block would change a character, e.g. a NEL or LINE SEPARATOR read back as a line break)."""
     options: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": float("inf")}
-    for dumper in (_BlockDumper, yaml.SafeDumper):
-        text = yaml.dump(dict(data), Dumper=dumper, **options)
+    for dumper, style in ((_BlockDumper, None), (yaml.SafeDumper, None), (yaml.SafeDumper, '"')):
+        text = yaml.dump(dict(data), Dumper=dumper, default_style=style, **options)
         if yaml.load(text, Loader=_Loader) == data:
             return text
     raise ValueError("this text cannot be written as YAML that reads back identically")  # pragma: no cover

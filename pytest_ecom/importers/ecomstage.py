@@ -19,7 +19,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pytest_ecom.importers.common import BadInput, ImportResult, dump_yaml, safe_identifier, write_files
+from pytest_ecom.importers.common import (
+    BadInput,
+    ImportResult,
+    dump_yaml,
+    safe_identifier,
+    write_files,
+)
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX, TASK_TYPES, Sample
 
 BENCHMARK = "EComStage"
@@ -40,10 +46,10 @@ REASONS = {
     "empty_prompt": "empty prompt",
 }
 
-# An option at the start of a line: "A. ...", "B) ...", "(C) ...", "D、...".
-_LETTER_LINE = re.compile(r"^[ \t]*[(（]?([A-J])[.．、)）][ \t]*\S", re.M)
+# An option at the start of a line: "A. ...", "B) ...", "(C) ...", "D、..." (not "E.g.").
+_LETTER_LINE = re.compile(r"^[ \t]*[(（]?([A-J])[.．、)）](?![A-Za-z]\.)[ \t]*\S", re.MULTILINE)
 # An option inside running text, after a space: "... choices: 2. Do this 5. Do that".
-_LETTER_INLINE = re.compile(r"(?:^|(?<=\s))[(（]?([A-J])[.．、)）](?:\s+|(?=[^\s.]))")
+_LETTER_INLINE = re.compile(r"(?:^|(?<=\s))[(（]?([A-J])[.．、)）](?![A-Za-z]\.)(?:\s+|(?=[^\s.]))")
 _NUMBER = re.compile(r"(?:^|(?<=\s))[(（]?(\d{1,2})[.．、)）](?:\s+|(?=[^\d\s.]))")
 # Where an inline option list starts ("... response choices: 1. ..."); the last such place counts.
 _LIST_START = re.compile(r"(?i)\b(?:options|choices|candidates|responses|answers)\s*[:：]")
@@ -51,7 +57,7 @@ _LIST_START = re.compile(r"(?i)\b(?:options|choices|candidates|responses|answers
 # Conservative: the label must end the phrase ("Answer: 1 or 2" states nothing).
 _STATED = re.compile(
     r"(?i)\banswer\s*(?:is|should be|would be|[:：=])\s*(?:option\s+|category\s+|scenario\s+)?"
-    r"[\"'“(\[]?([A-Za-z0-9]{1,2})[\"'”)\]]?(?=\s*(?:$|[.。!！,，;；)\]]))", re.M)
+    r"[\"'“(\[]?([A-Za-z0-9]{1,2})[\"'”)\]]?(?=\s*(?:$|[.。!！,，;；)\]]))", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -239,9 +245,13 @@ def convert(entries: list[Any]) -> list[Converted]:
 
 def import_ecomstage(path: Path, out: Path) -> ImportResult:
     """Convert ``path`` and write one sample file per entry under ``out`` (all or nothing)."""
-    converted = convert(read_entries(path))
+    entries = read_entries(path)
+    try:
+        converted = convert(entries)
+    except BadInput as exc:
+        raise BadInput([f"{path}: {problem}" for problem in exc.problems]) from None
     files = {c.relpath: dump_yaml(c.data) for c in converted}
-    replaced, unchanged = write_files(out, files)
+    _, unchanged = write_files(out, files)
     result = ImportResult(out, written=len(files), unchanged=unchanged)
     result.by_task_type = dict(Counter(c.task_type for c in converted))
     result.malformed = dict(Counter(kind for c in converted for kind in c.reasons))

@@ -20,6 +20,10 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
         "  ".join(f"pass^{k} {_fmt(v)}" for k, v in summary["pass_hat_k"].items())
         + f"  pass@{summary['k']} {_fmt(summary['pass_at_k'])}",
     ]
+    samples = summary.get("samples")
+    if samples:
+        lines.insert(1, f"stage-wise samples (apart from the pass^k below): {samples['items']} samples, "
+                        f"{samples['pass']} passed, {samples['fail']} failed, {samples['error']} errors")
     incomplete = summary["incomplete"]
     if incomplete:
         shown = ", ".join(incomplete[:8]) + (f" and {len(incomplete) - 8} more" if len(incomplete) > 8 else "")
@@ -42,7 +46,8 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
             ref_text = f"  reference {_fmt(ref)}" if ref is not None else ""
             lines.append(f"  {row['stage']:<10} {row['orientation']:<8} {row['task_type']:<18} {row['items']:>4} items"
                          f"  accuracy {_fmt(row['accuracy'])}  pass^{k} {_fmt(row[f'pass_hat_{k}'])}{ref_text}")
-    for scenario, stages in list(summary.get("scenarios", {}).items())[:WORST_SHOWN]:
+    by_conversation = sorted(summary.get("scenarios", {}).items(), key=lambda s: (s[1]["end_to_end"], s[0]))
+    for scenario, stages in by_conversation[:WORST_SHOWN]:  # where conversations fail most first
         lines.append(f"scenario {scenario}: " + " | ".join(f"{stage} {_fmt(v)}" for stage, v in stages.items()))
     worst = summary["worst"][:WORST_SHOWN]
     if worst:

@@ -95,8 +95,13 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
 
     ``deselected``: tasks with trials left out by the selection (-k, -m, --lf);
     those with no trial run at all are listed as ``not_run``.
+
+    The headline is the end-to-end benchmark: it counts tasks only when the run has any, so
+    adding stage-wise samples never moves it; samples are counted apart and in ``by_stage``.
     """
-    records = dedupe(records)
+    everything = dedupe(records)
+    records = [r for r in everything if r.get("kind", "task") == "task"] or everything
+    samples = [r for r in everything if r.get("kind") == "sample"] if len(records) < len(everything) else []
     tasks = task_table(records)
     k_max = repeat or max((row["repeat"] for row in tasks.values()), default=1)
     counts = {t: (row["scored"], row["pass"]) for t, row in tasks.items()}
@@ -117,10 +122,12 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         "tasks": len(tasks),
         "tasks_counted": complete_k.tasks,
         "incomplete": list(complete_k.incomplete),
-        "not_run": sorted(set(deselected) - set(tasks)),
+        "not_run": sorted(set(deselected) - {r["task"] for r in everything}),
         "trials": {o: totals.get(o, 0) for o in OUTCOMES},
         "worst": [{"task": t, "pass": row["pass"], "scored": row["scored"], "error": row["error"],
                    "failing": row["failing"]} for t, row in worst],
-        "by_stage": breakdown(records, k_max),
-        "scenarios": scenario_view(records),
+        "samples": {"items": len({r["task"] for r in samples}),
+                    **{o: sum(r["outcome"] == o for r in samples) for o in OUTCOMES}} if samples else None,
+        "by_stage": breakdown(everything, k_max),
+        "scenarios": scenario_view(everything),
     }
