@@ -34,6 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
+def selection_options(config: pytest.Config) -> list[str]:
+    """The options in use that run only part of the collected items."""
+    used = []
+    for option, flag in (("keyword", "-k"), ("markexpr", "-m"), ("lf", "--lf"), ("deselect", "--deselect")):
+        if getattr(config.option, option, None):
+            used.append(flag)
+    return used
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
@@ -123,7 +132,8 @@ class EcomSession:
 
     def _report(self) -> dict[str, Any]:
         s = self.state.settings
-        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected)
+        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
+                            selection_options(self.config))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.pool is not None:
@@ -141,7 +151,8 @@ class EcomSession:
             return
         s = self.state.settings
         terminalreporter.write_sep("=", "pytest-ecom")
-        for line in summary_lines(summarize(self.state.records, s.repeat, self.state.deselected), s.agent):
+        summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config))
+        for line in summary_lines(summary, s.agent):
             terminalreporter.write_line(line)
         if s.report is not None:
             terminalreporter.write_line(f"JSON report: {s.report}")

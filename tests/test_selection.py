@@ -75,3 +75,11 @@ def test_exitfirst_stops_after_the_first_failed_trial_and_reports_the_rest_as_in
     block = summary_block(result)
     assert block[0].endswith("1 trials: 0 passed, 1 failed, 0 errors")
     assert block[2].startswith("incomplete: 1 task(s) with fewer than 3 scored trials")
+
+
+def test_last_failed_says_pass_hat_k_covers_only_what_it_reran(mini_project):
+    mini_project.run("--agent=mini_agents:solve_cancel", "--repeat=2", cache=True)
+    again = mini_project.run("--agent=mini_agents:solve_cancel", "--repeat=2", "--lf", cache=True)
+    # --lf skips the file whose trials all passed: it is never collected, so never deselected
+    assert "subset: selected with --lf; pass^k covers the 2 task(s) run, which may not be all" in (
+        summary_block(again))

@@ -15,7 +15,8 @@ REPORT_VERSION = 1
 
 
 def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
-                 options: dict[str, Any], deselected: Iterable[str] = ()) -> dict[str, Any]:
+                 options: dict[str, Any], deselected: Iterable[str] = (),
+                 selection: Iterable[str] = ()) -> dict[str, Any]:
     records = dedupe(records)
     return {
         "format": REPORT_FORMAT,
@@ -26,7 +27,7 @@ def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
             "options": options,
             "task_set": task_set_digest(records),
         },
-        "summary": summarize(records, repeat, deselected),
+        "summary": summarize(records, repeat, deselected, selection),
         "tasks": task_table(records),
         "trials": records,
     }

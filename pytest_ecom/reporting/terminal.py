@@ -34,6 +34,9 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     if summary["not_run"]:
         lines.append(f"subset: {len(summary['not_run'])} collected task(s) deselected (-k/-m/--lf); "
                      f"pass^k covers the {summary['tasks']} task(s) run")
+    elif summary.get("selection"):
+        lines.append(f"subset: selected with {' '.join(summary['selection'])}; pass^k covers the "
+                     f"{summary['tasks']} task(s) run, which may not be all")
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")

@@ -90,11 +90,12 @@ def scenario_view(records: list[dict[str, Any]]) -> dict[str, dict[str, float | 
 
 
 def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
-              deselected: Iterable[str] = ()) -> dict[str, Any]:
+              deselected: Iterable[str] = (), selection: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
 
     ``deselected``: tasks with trials left out by the selection (-k, -m, --lf);
-    those with no trial run at all are listed as ``not_run``.
+    those with no trial run at all are listed as ``not_run``. ``selection``: the selecting
+    options in use (``--lf`` may skip whole files, which are then not even deselected).
 
     The headline is the end-to-end benchmark: it counts tasks only when the run has any, so
     adding stage-wise samples never moves it; samples are counted apart and in ``by_stage``.
@@ -123,6 +124,7 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         "tasks_counted": complete_k.tasks,
         "incomplete": list(complete_k.incomplete),
         "not_run": sorted(set(deselected) - {r["task"] for r in everything}),
+        "selection": list(selection),
         "trials": {o: totals.get(o, 0) for o in OUTCOMES},
         "worst": [{"task": t, "pass": row["pass"], "scored": row["scored"], "error": row["error"],
                    "failing": row["failing"]} for t, row in worst],
