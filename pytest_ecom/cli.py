@@ -10,13 +10,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
+from pytest_ecom.spec.samples import SAMPLE_SUFFIX
+
+SUFFIXES = (TASK_SUFFIX, SAMPLE_SUFFIX)
 
 
 def _task_files(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob(f"*{TASK_SUFFIX}") if p.is_file())
+            yield from sorted(p for p in path.rglob("*.yaml") if p.name.endswith(SUFFIXES) and p.is_file())
         elif path.is_file():
             yield path
         else:
@@ -25,6 +28,7 @@ def _task_files(paths: Sequence[str]) -> Iterator[Path]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from pytest_ecom.prepare import claim_task_id, load_prepared
+    from pytest_ecom.samples import load_prepared_sample
 
     count, bad = 0, 0
     owners: dict[str, Path] = {}
@@ -36,14 +40,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in files:
         count += 1
         try:
-            claim_task_id(owners, load_prepared(path), Path.cwd())
+            load = load_prepared_sample if path.name.endswith(SAMPLE_SUFFIX) else load_prepared
+            claim_task_id(owners, load(path), Path.cwd())
         except SpecError as exc:
             bad += 1
             print(exc.format(Path.cwd()), file=sys.stderr)
     if count == 0:
-        print(f"error: no *{TASK_SUFFIX} files found in {' '.join(args.paths)}", file=sys.stderr)
+        print(f"error: no *{TASK_SUFFIX} or *{SAMPLE_SUFFIX} files found in {' '.join(args.paths)}",
+              file=sys.stderr)
         return 2
-    print(f"{count - bad} of {count} task file(s) valid")
+    samples = sum(path.name.endswith(SAMPLE_SUFFIX) for path in files)
+    kinds = "task and sample file(s)" if samples else "task file(s)"
+    print(f"{count - bad} of {count} {kinds} valid")
     return 1 if bad else 0
 
 

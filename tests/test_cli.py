@@ -54,7 +54,7 @@ def test_validate_missing_path_or_no_task_files_is_exit_2(in_copy, capsys):
     assert main(["validate", "nowhere"]) == 2
     assert "no such file or directory: nowhere" in capsys.readouterr().err
     assert main(["validate", "fixtures"]) == 2
-    assert "no *.task.yaml files found in fixtures" in capsys.readouterr().err
+    assert "no *.task.yaml or *.sample.yaml files found in fixtures" in capsys.readouterr().err
 
 
 def test_schema_prints_the_committed_task_schema(capsys):

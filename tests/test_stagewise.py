@@ -102,8 +102,9 @@ def test_a_sample_with_an_answer_outside_its_options_is_a_collection_error(mini_
     text = (mini_project.path / "samples" / "route_pace.sample.yaml").read_text()
     mini_project.write("samples/route_pace.sample.yaml", text.replace("answer: D", "answer: G"))
     result = mini_project.run("--collect-only", "-q")
-    assert "answer 'G' is not one of the options" in result.stdout.str()
-    assert "samples/route_pace.sample.yaml:" in result.stdout.str()
+    line = text.replace("answer: D", "answer: G").splitlines().index("answer: G") + 1
+    assert f"samples/route_pace.sample.yaml:{line}: answer: Value error, answer 'G' is not one of the options" in (
+        result.stdout.str())
 
 
 # -- model-backed scorers, through litellm over HTTP to a loopback stub -------------------
@@ -195,3 +196,23 @@ def test_an_oracle_run_never_imports_litellm(mini_project):
     mini_project.write("run_oracle.py", script)
     result = mini_project.pytester.run(sys.executable, "run_oracle.py")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
+
+def test_imported_ecomstage_samples_run_with_the_oracle(mini_project):
+    """The importer's output is collected and run like any sample: sound ones pass, flagged ones
+    are skipped with their reason (and run when asked for)."""
+    import json
+    from pathlib import Path
+
+    from pytest_ecom.cli import main
+
+    data = Path(__file__).parent / "data" / "ecomstage_samples.json"
+    entries = json.loads(data.read_text(encoding="utf-8"))
+    assert main(["import", "ecomstage", str(data), "--out", str(mini_project.path / "imported")]) == 0
+    result = mini_project.run("imported", "--agent=oracle", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] + outcomes["skipped"] == len(entries)
+    assert outcomes["skipped"] >= 3 and "failed" not in outcomes and "errors" not in outcomes
+    assert "malformed sample: " in result.stdout.str()
+    anyway = mini_project.run("imported", "--agent=oracle", "--ecom-include-malformed")
+    assert anyway.parseoutcomes().get("skipped", 0) == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from pytest_ecom.spec.models import Identifier, Tag, _Model
 
@@ -53,15 +53,23 @@ class Sample(_Model):
     orientation: Orientation | None = Field(None, description="default: from task_type")
     system: str = ""
     messages: list[ChatMessage] = Field(min_length=1, description="the conversation the agent sees; ends with the user")
-    answer: str = Field(min_length=1, description="the expected answer (an option label for choice scoring)")
+    # Field order matters below: a field's checks see the fields declared before it.
     options: list[str] | None = Field(None, description="option labels for choice scoring (default: from task_type)")
     scorer: ScorerName | None = Field(None, description="default: from task_type")
+    malformed: str | None = Field(None, description="why the sample is unsound (set by importers); skipped")
+    answer: str = Field(min_length=1, description="the expected answer (an option label for choice scoring)")
     pattern: str | None = Field(None, description="regex scorer: the reply must match it")
     field: str | None = Field(None, description="json scorer: the field of a JSON reply compared with answer")
     threshold: float | None = Field(None, ge=0, le=1, description="token_f1 / similarity: pass at or above it")
     rubric: str | None = Field(None, description="judge scorer: what a good answer does")
-    malformed: str | None = Field(None, description="why the sample is unsound (set by importers); skipped")
     source: dict[str, Any] | None = Field(None, description="provenance, e.g. {benchmark: EComStage, id: ...}")
+
+    @field_validator("messages")
+    @classmethod
+    def _ends_with_user(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        if messages[-1].role != "user":
+            raise ValueError("messages must end with the user's turn: the agent answers it")
+        return messages
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -70,6 +78,33 @@ class Sample(_Model):
             raise ValueError("YAML read this as true/false: quote the answer, e.g. answer: \"yes\"")
         return str(value) if isinstance(value, (int, float)) else value
 
+    @field_validator("answer")
+    @classmethod
+    def _answer_is_an_option(cls, answer: str, info: ValidationInfo) -> str:
+        data = info.data
+        if "task_type" not in data or data.get("malformed"):
+            return answer
+        if (data.get("scorer") or TASK_TYPES[data["task_type"]][2]) == "choice":
+            labels = list(data.get("options") or TASK_TYPES[data["task_type"]][3])
+            if not labels:
+                raise ValueError("choice scoring needs `options` (the labels the reply may name)")
+            if answer.strip() not in labels:
+                raise ValueError(f"answer {answer!r} is not one of the options {labels}")
+        return answer
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_matches_answer(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        if pattern is None:
+            return None
+        try:
+            matches = re.search(pattern, info.data.get("answer", ""))
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        if "answer" in info.data and not matches:
+            raise ValueError("the answer does not match it: the right reply could never pass")
+        return pattern
+
     @field_validator("options", mode="before")
     @classmethod
     def _option_text(cls, value: Any) -> Any:
@@ -77,26 +112,11 @@ class Sample(_Model):
             if isinstance(value, list) else value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Sample:
-        if self.messages[-1].role != "user":
-            raise ValueError("messages must end with the user's turn: the agent answers it")
-        if self.effective_scorer == "regex":
-            if not self.pattern:
-                raise ValueError("the regex scorer needs `pattern`")
-            try:
-                matches = re.search(self.pattern, self.answer)
-            except re.error as exc:
-                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
-            if not matches:
-                raise ValueError("the answer does not match `pattern`: the right reply could never pass")
+    def _scorer_settings(self) -> Sample:
+        if self.effective_scorer == "regex" and not self.pattern:
+            raise ValueError("the regex scorer needs `pattern`")
         if self.effective_scorer == "json" and not self.field:
             raise ValueError("the json scorer needs `field`")
-        if self.effective_scorer == "choice" and not self.malformed:
-            labels = self.labels
-            if not labels:
-                raise ValueError("choice scoring needs `options` (the labels the reply may name)")
-            if self.answer.strip() not in labels:
-                raise ValueError(f"answer {self.answer!r} is not one of the options {labels}")
         return self
 
     @property
