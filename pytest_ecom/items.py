@@ -99,9 +99,15 @@ def explain(record: dict[str, Any], rerun: str) -> str:
         if err.get("traceback"):
             lines += ["  " + line for line in err["traceback"].splitlines()]
         lines.append("errors are not agent failures: they are reported apart and left out of pass^k")
+    elif record.get("kind") == "sample":
+        verdicts = record.get("verdicts") or {}
+        reference = verdicts.get("reference")
+        also = "" if reference is None else f"; the reference rule says {'pass' if reference else 'fail'}"
+        lines.append(f"sample failed ({record['stage']} / {record['task_type']}, ended by {record['end_reason']}{also})")
     else:
         lines.append(f"trial failed (ended by {record['end_reason']}, {record['turns']} customer turns, "
                      f"{record['tool_calls']} tool calls)")
+    if record["outcome"] != "error":
         for name, dim in record["dimensions"].items():
             verdict = {True: "ok", False: "FAILED", None: "not checked"}[dim["passed"]]
             lines.append(f"  {name}: {verdict}")

@@ -90,7 +90,11 @@ def test_default_and_reference_scoring_are_both_reported(mini_project):
     mini_project.write("lenient_agents.py", "def all_letters(messages, tools, context):\n"
                                             "    return 'A B C D E F'\n")
     args = ("--agent=lenient_agents:all_letters", "-k", "route_pace", "--ecom-report=report.json")
-    mini_project.run(*args).assert_outcomes(failed=1)
+    failed = mini_project.run(*args)
+    failed.assert_outcomes(failed=1)
+    story = failed.stdout.str()
+    assert "sample failed (planning / scenario_route, ended by answered; the reference rule says pass)" in story
+    assert "- no single option in the reply (it names several options: A, B, C, D, E, F); expected D" in story
     [trial] = mini_project.report()["trials"]
     assert trial["verdicts"] == {"default": False, "reference": True}
     assert trial["stage"] == "planning" and trial["orientation"] == "merchant"
