@@ -95,6 +95,21 @@ def cmd_import_ecomstage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_ecom_bench(args: argparse.Namespace) -> int:
+    from pytest_ecom.importers import BadInput
+    from pytest_ecom.importers.ecom_bench import import_ecom_bench, summary
+
+    try:
+        result = import_ecom_bench(Path(args.folder), Path(args.out))
+    except BadInput as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print("nothing written", file=sys.stderr)
+        return 2
+    print(summary(result))
+    return 0
+
+
 def _add_import(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import", help="convert a published benchmark's data into *.sample.yaml / *.task.yaml files",
@@ -117,6 +132,46 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     e.add_argument("file", metavar="FILE", help="the EComStage JSON file")
     e.add_argument("--out", required=True, metavar="DIR", help="folder to write the samples into (created if needed)")
     e.set_defaults(func=cmd_import_ecomstage)
+    b = benchmarks.add_parser(
+        "ecom-bench", help="ECom-Bench's folder (end-to-end tasks) → <DIR>/<NNN>_<scenario>.task.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Convert ECom-Bench's folder (tasks.json, tools.json, data/) into one\n"
+            "<DIR>/<NNN>_<scenario>.task.yaml per task (id ecombench_<NNN>, store ecom_bench,\n"
+            "persona ecom_bench_customer), Chinese text kept as is.\n\n"
+            "The instruction's persona sections become customer.overrides, its intents the goal\n"
+            "(verbatim) and the offline script (one message each); golden actions get the served\n"
+            "tool names (manage_order -> manage_order_tool); searches and outputs are copied.\n"
+            "A missing file or field, invalid JSON or a call to a tool tools.json does not serve\n"
+            "is an error naming the task and field (exit code 2) and nothing is written. Running\n"
+            "it again gives the same bytes and never deletes other files in DIR."
+        ),
+    )
+    b.add_argument("folder", metavar="FOLDER", help="ECom-Bench's folder (tasks.json, tools.json, data/)")
+    b.add_argument("--out", required=True, metavar="DIR", help="folder to write the tasks into (created if needed)")
+    b.set_defaults(func=cmd_import_ecom_bench)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from pytest_ecom.gates import Gate, GateSyntaxError
+    from pytest_ecom.merge import MergeError, merge_reports
+    from pytest_ecom.reporting.json_report import write_report
+    from pytest_ecom.reporting.terminal import summary_lines
+
+    try:
+        gates = [Gate.parse(text) for text in args.gate]
+        merged, verdicts = merge_reports([Path(p) for p in args.reports], gates,
+                                         args.max_errors if gates else None)
+    except (GateSyntaxError, MergeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write_report(Path(args.out), merged)
+    for line in summary_lines(merged["summary"], merged["fingerprint"]["agent"]):
+        print(line)
+    for v in verdicts:
+        print(f"gate {v.gate}: {'PASS' if v.passed else 'FAIL'} — {v.reason}")
+    print(f"merged {len(args.reports)} report(s) into {args.out}")
+    return 0 if all(v.passed for v in verdicts) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_tools)
     _add_import(sub)
+    p = sub.add_parser("merge", help="merge shard reports (--ecom-shard) into one, optionally gating it")
+    p.add_argument("reports", nargs="+", help="JSON reports written with --ecom-report")
+    p.add_argument("--out", required=True, help="where to write the merged report")
+    p.add_argument("--gate", action="append", default=[], help="as --ecom-gate; exit 1 when one fails")
+    p.add_argument("--max-errors", type=int, default=0, help="with gates: trial errors allowed (default 0)")
+    p.set_defaults(func=cmd_merge)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ecom.gates import Gate, GateSyntaxError
 from pytest_ecom.scoring.model_scorers import ScoringModels
 
 SETTINGS = pytest.StashKey["Settings"]()
@@ -25,6 +27,10 @@ class Settings:
     scoring: str = "default"
     include_malformed: bool = False
     models: ScoringModels = ScoringModels()
+    gates: tuple[Gate, ...] = ()
+    max_errors: int = 0
+    log: Path | None = None
+    shard: tuple[int, int] | None = None  # (i, n): this run takes share i of n
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
@@ -56,6 +62,35 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _gate(text: str) -> Gate:
+    try:
+        return Gate.parse(text)
+    except GateSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _shard(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 1 <= int(m[1]) <= int(m[2]):
+        raise argparse.ArgumentTypeError(f"{text!r}: write i/n with 1 <= i <= n, e.g. 2/4")
+    return int(m[1]), int(m[2])
+
+
+def shard_of(task_id: str, count: int) -> int:
+    """The share (1..count) a task belongs to: stable across machines, all its trials together."""
+    return int.from_bytes(hashlib.sha256(task_id.encode()).digest()[:8], "big") % count + 1
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -93,6 +128,16 @@ def add_options(parser: pytest.Parser) -> None:
                     help="OpenAI-compatible endpoint serving --judge-model")
     group.addoption("--ecom-include-malformed", action="store_true",
                     help="also run samples an importer flagged as malformed (skipped by default)")
+    group.addoption("--ecom-gate", type=_gate, action="append", default=[], metavar="GATE",
+                    help="decide the exit code by a threshold, e.g. 'pass^3>=0.6', 'returns:pass^1>=0.8', "
+                         "'perception:accuracy>=0.9' (repeatable); with gates, failed trials alone do not fail the run")
+    group.addoption("--ecom-max-errors", type=_non_negative_int, default=0, metavar="N",
+                    help="with gates: trial errors allowed before the run fails (default 0)")
+    group.addoption("--ecom-log", default=None, metavar="PATH",
+                    help="append every finished trial's record to this JSON-lines file as it ends")
+    group.addoption("--ecom-shard", type=_shard, default=None, metavar="I/N",
+                    help="run share I of N of the tasks (stable across machines; a task's trials stay together); "
+                         "merge the shards' reports with `pytest-ecom merge`")
     group.addoption("--ecom-timeout", type=_positive_seconds, default=None, metavar="SECONDS",
                     help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
 
@@ -121,4 +166,8 @@ def read_settings(config: pytest.Config) -> Settings:
         include_malformed=config.getoption("--ecom-include-malformed"),
         models=ScoringModels(config.getoption("--embedding-model"), config.getoption("--embedding-base-url"),
                              config.getoption("--judge-model"), config.getoption("--judge-base-url")),
+        gates=tuple(config.getoption("--ecom-gate")),
+        max_errors=config.getoption("--ecom-max-errors"),
+        log=Path(log) if (log := config.getoption("--ecom-log")) else None,
+        shard=config.getoption("--ecom-shard"),
     )

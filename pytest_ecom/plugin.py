@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from pytest_ecom import hookspecs
 from pytest_ecom.agents import UnknownAgent, resolve_agent
 from pytest_ecom.collect import SampleFile, TaskFile
+from pytest_ecom.gates import evaluate_all
 from pytest_ecom.items import TrialItem
-from pytest_ecom.options import SETTINGS, add_options, read_settings
+from pytest_ecom.options import SETTINGS, add_options, read_settings, shard_of
 from pytest_ecom.record import properties
 from pytest_ecom.reporting.json_report import build_report, write_report
 from pytest_ecom.reporting.terminal import summary_lines
@@ -70,6 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
         except UnknownAgent as exc:
             raise pytest.UsageError(str(exc)) from None
     state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
+    if settings.log is not None and not _is_worker(config):
+        settings.log.parent.mkdir(parents=True, exist_ok=True)
+        state.log = settings.log.open("a", encoding="utf-8")
     if getattr(config, "cache", None) is not None:  # pytest's cacheprovider is active
         state.spec_cache = SpecCache(config.cache.mkdir("pytest-ecom") / "specs.pickle")
     config.stash[STATE] = state
@@ -125,15 +130,32 @@ class EcomSession:
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.state.deselected.update(i.prepared.id for i in items if isinstance(i, TrialItem))
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        shard = self.state.settings.shard
+        if shard is None:
+            return
+        index, count = shard
+        keep, drop = [], []
+        for item in items:
+            own = not isinstance(item, TrialItem) or shard_of(item.prepared.id, count) == index
+            (keep if own else drop).append(item)
+        if drop:
+            items[:] = keep
+            config.hook.pytest_deselected(items=drop)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "ecom_record", None)
         if record is not None and not _is_worker(self.config):
             self.state.records.append(record)
+            if self.state.log is not None:  # each finished trial is on disk at once
+                self.state.log.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self.state.log.flush()
 
     def _report(self) -> dict[str, Any]:
         s = self.state.settings
         return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
-                            selection_options(self.config))
+                            selection_options(self.config), self.state.verdicts)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.pool is not None:
@@ -142,9 +164,17 @@ class EcomSession:
         if _is_worker(self.config):
             send_deselected(self.config, self.state.deselected)
             return
-        path = self.state.settings.report
-        if path is not None:
-            write_report(path, self._report())
+        if self.state.log is not None:
+            self.state.log.close()
+        s = self.state.settings
+        if s.gates:
+            self.state.verdicts = evaluate_all(s.gates, self.state.records, s.max_errors)
+            if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+                # Gates decide: failed trials alone do not fail the run (an agent fails some).
+                passed = all(v.passed for v in self.state.verdicts)
+                session.exitstatus = pytest.ExitCode.OK if passed else pytest.ExitCode.TESTS_FAILED
+        if s.report is not None:
+            write_report(s.report, self._report())
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.state.records:
@@ -154,6 +184,8 @@ class EcomSession:
         summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config))
         for line in summary_lines(summary, s.agent):
             terminalreporter.write_line(line)
+        for verdict in self.state.verdicts:
+            terminalreporter.write_line(f"gate {verdict.gate}: {'PASS' if verdict.passed else 'FAIL'} — {verdict.reason}")
         if s.report is not None:
             terminalreporter.write_line(f"JSON report: {s.report}")
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
 from pytest_ecom.agents import AgentSpec
+from pytest_ecom.gates import Verdict
 from pytest_ecom.options import Settings
 from pytest_ecom.runner import TrialPool
 from pytest_ecom.spec_cache import SpecCache
@@ -25,6 +26,8 @@ class RunState:
     # tasks with trials deselected by -k/-m/--lf (reported: pass^k then covers a subset)
     deselected: set[str] = field(default_factory=set)
     spec_cache: SpecCache | None = None
+    log: TextIO | None = None  # --ecom-log, appended as trials finish
+    verdicts: list[Verdict] = field(default_factory=list)
 
 
 STATE = pytest.StashKey[RunState]()

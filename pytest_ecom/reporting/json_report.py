@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ecom import __version__
+from pytest_ecom.gates import Verdict
 from pytest_ecom.scoring.summary import dedupe, summarize, task_set_digest, task_table
 
 REPORT_FORMAT = "pytest-ecom/report"
@@ -16,7 +17,7 @@ REPORT_VERSION = 1
 
 def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
                  options: dict[str, Any], deselected: Iterable[str] = (),
-                 selection: Iterable[str] = ()) -> dict[str, Any]:
+                 selection: Iterable[str] = (), verdicts: Iterable[Verdict] = ()) -> dict[str, Any]:
     records = dedupe(records)
     return {
         "format": REPORT_FORMAT,
@@ -28,6 +29,7 @@ def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
             "task_set": task_set_digest(records),
         },
         "summary": summarize(records, repeat, deselected, selection),
+        "gates": [v.as_dict() for v in verdicts],
         "tasks": task_table(records),
         "trials": records,
     }
