@@ -27,7 +27,8 @@ def test_report_layout_and_fingerprint(half_report):
     assert fingerprint["agent"] == "mini_agents:half_oracle"
     assert fingerprint["options"]["repeat"] == 3
     assert isinstance(fingerprint["task_set"], str) and len(fingerprint["task_set"]) == 16
-    assert set(half_report) == {"format", "version", "fingerprint", "summary", "tasks", "trials"}
+    assert set(half_report) == {"format", "version", "fingerprint", "summary", "gates", "tasks", "trials"}
+    assert half_report["gates"] == []  # no --ecom-gate given
 
 
 def test_report_summary_and_task_table(half_report):
