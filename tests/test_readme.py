@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -43,18 +42,24 @@ def test_ci_runs_the_readme_install_and_test_commands():
 NOT_RUN_HERE = ('pip install -e ".[dev]"', "pytest tests/")
 
 
-@pytest.mark.parametrize("command", [c for c in readme_commands() if c not in NOT_RUN_HERE])
-def test_readme_command_works(command: str):
+def test_readme_commands_work_in_order():
+    """In README order, in one test: later commands use what earlier ones wrote (shard reports)."""
+    for command in readme_commands():
+        if command not in NOT_RUN_HERE:
+            run_readme_command(command)
+
+
+def run_readme_command(command: str) -> None:
     argv = shlex.split(command)
     runner = {"pytest": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
               "pytest-ecom": [sys.executable, "-m", "pytest_ecom.cli"]}[argv[0]]
     proc = subprocess.run(runner + argv[1:], cwd=ROOT, capture_output=True, text=True, timeout=300)
     output = proc.stdout + proc.stderr
     if "--agent=" not in command:
-        assert proc.returncode == 0, output
+        assert proc.returncode == 0, f"{command}\n{output}"
         return
     summary = re.search(r"agent \S+: \d+ tasks, (\d+) trials: (\d+) passed, (\d+) failed, (\d+) errors", output)
-    assert summary, output
+    assert summary, f"{command}\n{output}"
     trials, passed, failed, errors = map(int, summary.groups())
     assert trials > 0 and errors == 0, output
     if "--agent=oracle" in argv:
