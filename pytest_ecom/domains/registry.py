@@ -16,6 +16,7 @@ from pytest_ecom.store import Store, load_tables
 from pytest_ecom.tools import Tool, ToolSet
 
 _BUILTIN = {"home_appliances": "pytest_ecom.domains.home_appliances:DOMAIN",
+            "ecom_bench": "pytest_ecom.domains.ecom_bench:DOMAIN",
             "seller_support": "pytest_ecom.domains.seller_support:DOMAIN"}
 ENTRY_POINT_GROUP = "pytest_ecom.domains"
 

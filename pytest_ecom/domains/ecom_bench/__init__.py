@@ -1,0 +1,20 @@
+"""The ``ecom_bench`` domain: ECom-Bench's JD.com home-appliance store and its 21 tools.
+
+Data and policy live in ``fixtures/ecom_bench/`` (``store.json`` holds ECom-Bench's tables
+unchanged, plus an ``image_annotations`` table: offline answers of ``get_image_info_tool``
+keyed by image URL; ``policy.md`` is the reference's agent policy). The tools keep the
+reference's served names (``*_tool``), descriptions and argument schemas (``_schemas.py``)
+and its effects on the data (``writes.py``). Served in the reference's order.
+"""
+
+from pytest_ecom.domains.ecom_bench._schemas import TOOL_SPECS
+from pytest_ecom.domains.ecom_bench.reads import READ_TOOLS
+from pytest_ecom.domains.ecom_bench.writes import WRITE_TOOLS
+from pytest_ecom.domains.registry import DomainSpec
+
+_BY_NAME = {t.name: t for t in READ_TOOLS + WRITE_TOOLS}
+assert set(_BY_NAME) == set(TOOL_SPECS), "every reference tool is implemented exactly once"
+
+DOMAIN = DomainSpec(name="ecom_bench", tools=tuple(_BY_NAME[name] for name in TOOL_SPECS))
+
+__all__ = ["DOMAIN"]
