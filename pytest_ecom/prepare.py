@@ -96,16 +96,24 @@ def _resolve_calls(path: Path, task: Task, domain: Domain, kind: str) -> tuple[C
         if kind == "actions" and not tool.writes:
             raise _err(path, loc, f"{name} only reads; expect.actions lists calls that change the store",
                        "move it to expect.searches")
-        if kind == "searches" and tool.writes:
-            raise _err(path, loc, f"{name} changes the store; expect.searches lists read calls",
-                       "move it to expect.actions")
         normalised = tool.normalize(args)
         problems = tool.problems(normalised)
         if problems:
             raise _err(path, loc, f"{name}: invalid arguments: {'; '.join(problems)}",
                        "match the tool's argument schema (`pytest-ecom tools " + domain.name + "`)")
+        if kind != "actions" and tool.writes and _writes(domain, name, normalised):
+            # A tool that can write may still only read in this call (e.g. action: query).
+            raise _err(path, loc, f"{name} changes the store here; expect.{kind} lists calls that only read",
+                       "move it to expect.actions")
         out.append((name, normalised))
     return tuple(out)
+
+
+def _writes(domain: Domain, name: str, args: dict[str, Any]) -> bool:
+    """Whether this call changes a fresh store (a failing call is reported when replayed)."""
+    probe = domain.new_store()
+    domain.tools.call(probe, name, args)
+    return bool(probe.changed())
 
 
 def _needed_values(tool: Tool, args: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -129,20 +137,20 @@ def _spellings(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _replay(path: Path, task: Task, domain: Domain, searches: tuple[CallSpec, ...],
+def _replay(path: Path, task: Task, domain: Domain, lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...],
             actions: tuple[CallSpec, ...]) -> Store:
-    """Replay searches and actions; check each succeeds and its values are obtainable."""
+    """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
     sources = [task.customer.goal, *task.customer.script, *task.agent.values()]
     known = "\n".join(sources).casefold()
     store = domain.new_store()
-    for kind, calls in (("searches", searches), ("actions", actions)):
+    for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
             loc: list[str | int] = ["expect", kind, i]
             for arg, value in _needed_values(domain.tools[name], args):
                 if not any(s.casefold() in known for s in _spellings(value)):
                     raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
                                "mention it in customer.goal/script, put it in agent context, or add a required "
-                               "search whose result contains it")
+                               "search or a lookup whose result contains it")
             result = domain.tools.call(store, name, args)
             if not result.ok:
                 raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",
@@ -179,9 +187,10 @@ def prepare(task: Task, path: Path) -> PreparedTask:
                    "add expect.actions (writes), expect.searches (required reads) or expect.outputs (phrases)")
     domain = _domain(path, task)
     persona = _persona(path, task)
+    lookups = _resolve_calls(path, task, domain, "lookups")
     searches = _resolve_calls(path, task, domain, "searches")
     actions = _resolve_calls(path, task, domain, "actions")
-    expected = _replay(path, task, domain, searches, actions)
+    expected = _replay(path, task, domain, lookups, searches, actions)
     if actions and not expected.changed():
         raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
                    "a task whose right outcome is no write should list no actions (check searches/outputs instead)")

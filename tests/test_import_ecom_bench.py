@@ -115,7 +115,9 @@ def test_the_file_layout_is_stable(imported):
         "store: ecom_bench\ncustomer:\n  persona: ecom_bench_customer\n  overrides:\n")
     assert "  goal: |-\n    <意图一>\n    你要求给订单500003加急😡\n    <\\意图一>\n" in text
     assert "\\u" not in text  # Chinese (and emoji) written as is, not escaped
-    assert text.endswith("      order_id: '500003'\n")
+    assert "      order_id: '500003'\n  lookups:\n  - get_user_info_tool:\n      user_id: mini_user_1\n" in text
+    assert text.endswith("  - get_user_orders_info_tool:\n      platform: jd\n      shop_id: shop_mini_01\n"
+                         "      user_id: mini_user_1\n")
 
 
 def test_scenario_description_and_tags(imported):

@@ -43,6 +43,7 @@ PERSONA = "ecom_bench_customer"
 TOOL_SUFFIX = "_tool"
 FIELDS = ("index", "user_id", "shop_id", "platform", "instruction", "metadata")
 METADATA = ("actions", "searches", "outputs")
+LOOKUPS = (("get_user_info_tool", ("user_id",)), ("get_user_orders_info_tool", ("platform", "shop_id", "user_id")))
 CONTEXT = ("platform", "shop_id", "user_id")  # what the deployment knows: shown to the agent
 DATA_FILES = ("discount", "invoices", "logistics", "orders", "products", "register_cashback",
               "service", "users_info")
@@ -433,6 +434,9 @@ def convert_entry(entry: dict[str, Any]) -> Converted:
         expect["searches"] = searches
     if meta["outputs"]:
         expect["outputs"] = list(meta["outputs"])
+    # The reference's agent finds order ids, names and phones through these reads of its own
+    # user: not required (not scored), but they count as what the agent can see.
+    expect["lookups"] = [{name: {key: entry[key] for key in keys}} for name, keys in LOOKUPS]
     data = {
         "schema_version": 1,
         "id": f"{ID_PREFIX}_{index:03d}",
@@ -510,7 +514,7 @@ def import_ecom_bench(folder: Path, out: Path) -> EcomBenchResult:
     _, unchanged = write_files(out, files)
     result = EcomBenchResult(out, written=len(files), unchanged=unchanged)
     result.by_scenario = dict(Counter(c.data["scenario"] for c in converted))
-    result.checks_nothing = [c.data["id"] for c in converted if not c.data["expect"]]
+    result.checks_nothing = [c.data["id"] for c in converted if not set(METADATA) & set(c.data["expect"])]
     result.no_actions = [c.data["id"] for c in converted if "actions" not in c.data["expect"]]
     result.with_outputs = sum(1 for c in converted if "outputs" in c.data["expect"])
     result.with_images = sum(1 for c in converted if c.has_image)

@@ -124,8 +124,12 @@ class Expect(_Model):
         default_factory=list, description="phrases the agent's replies must contain (case-insensitive)"
     )
     state: list[StateAssertion] = Field(default_factory=list, description="explicit checks on the final store")
+    lookups: list[Call] = Field(
+        default_factory=list,
+        description="reads an agent can make to find values the golden calls need (never scored); "
+                    "their results count when checking that every golden call is solvable")
 
-    @field_validator("actions", "searches")
+    @field_validator("actions", "searches", "lookups")
     @classmethod
     def _one_call_each(cls, calls: list[Call]) -> list[Call]:
         for call in calls:
