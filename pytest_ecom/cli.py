@@ -80,34 +80,30 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import_ecomstage(args: argparse.Namespace) -> int:
-    from pytest_ecom.importers import BadInput
-    from pytest_ecom.importers.ecomstage import import_ecomstage, summary
+def _run_import(module_name: str, function: str, source: str, out: str) -> int:
+    """Run an importer: its summary on success; every problem and exit 2 (nothing written) on bad input."""
+    import importlib
 
+    from pytest_ecom.importers import BadInput
+
+    module = importlib.import_module(f"pytest_ecom.importers.{module_name}")
     try:
-        result = import_ecomstage(Path(args.file), Path(args.out))
+        result = getattr(module, function)(Path(source), Path(out))
     except BadInput as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         print("nothing written", file=sys.stderr)
         return 2
-    print(summary(result))
+    print(module.summary(result))
     return 0
+
+
+def cmd_import_ecomstage(args: argparse.Namespace) -> int:
+    return _run_import("ecomstage", "import_ecomstage", args.file, args.out)
 
 
 def cmd_import_ecom_bench(args: argparse.Namespace) -> int:
-    from pytest_ecom.importers import BadInput
-    from pytest_ecom.importers.ecom_bench import import_ecom_bench, summary
-
-    try:
-        result = import_ecom_bench(Path(args.folder), Path(args.out))
-    except BadInput as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print("nothing written", file=sys.stderr)
-        return 2
-    print(summary(result))
-    return 0
+    return _run_import("ecom_bench", "import_ecom_bench", args.folder, args.out)
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
