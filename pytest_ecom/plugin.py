@@ -16,6 +16,7 @@ from pytest_ecom.collect import SampleFile, TaskFile
 from pytest_ecom.gates import evaluate_all
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS, add_options, read_settings, shard_of
+from pytest_ecom.prepare import forget_dependency_stamps
 from pytest_ecom.record import properties
 from pytest_ecom.reporting.json_report import build_report, write_report
 from pytest_ecom.reporting.terminal import summary_lines
@@ -58,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     settings = read_settings(config)
     config.stash[SETTINGS] = settings
+    forget_dependency_stamps()
     config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
     agent = None
     if settings.agent is not None:

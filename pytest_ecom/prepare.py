@@ -223,6 +223,12 @@ def _depends(store: str, persona_id: str, path: Path) -> tuple[Any, ...]:
 _STAMPS: dict[Path | None, Any] = {None: ()}
 
 
+def forget_dependency_stamps() -> None:
+    """A new run (e.g. a second pytest.main in one process) must look at stores and personas again."""
+    _STAMPS.clear()
+    _STAMPS[None] = ()
+
+
 def _stamp_once(path: Path | None) -> Any:
     if path not in _STAMPS:
         _STAMPS[path] = file_stamps([path])  # type: ignore[list-item]
