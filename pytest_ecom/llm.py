@@ -64,3 +64,21 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0
+
+
+async def chat(model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
+               base_url: str | None = None, seed: int | None = None) -> dict[str, Any]:
+    """One assistant message (text and/or tool calls) from a chat model, in OpenAI format."""
+    try:
+        response = await _litellm().acompletion(model=model, messages=messages, tools=tools or None, seed=seed,
+                                                drop_params=True, **_kwargs(base_url))
+        message = response.choices[0].message
+    except Exception as exc:
+        raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
+    out: dict[str, Any] = {"role": "assistant", "content": message.content}
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        out["tool_calls"] = [{"id": c.id, "type": "function",
+                              "function": {"name": c.function.name, "arguments": c.function.arguments or "{}"}}
+                             for c in calls]
+    return out

@@ -27,6 +27,8 @@ class Settings:
     scoring: str = "default"
     include_malformed: bool = False
     models: ScoringModels = ScoringModels()
+    agent_model: str | None = None
+    agent_base_url: str | None = None
     gates: tuple[Gate, ...] = ()
     max_errors: int = 0
     log: Path | None = None
@@ -35,6 +37,10 @@ class Settings:
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
         parts = ["pytest", nodeid, f"--agent={self.agent}", f"--repeat={self.repeat}"]
+        if self.agent_model:
+            parts.append(f"--agent-model={self.agent_model}")
+        if self.agent_base_url:
+            parts.append(f"--agent-base-url={self.agent_base_url}")
         if self.timeout is not None:
             parts.append(f"--ecom-timeout={self.timeout:g}")
         if self.scoring != "default":
@@ -51,7 +57,8 @@ class Settings:
 
     def fingerprint_options(self) -> dict[str, object]:
         return {"repeat": self.repeat, "timeout": self.timeout, "scoring": self.scoring,
-                "include_malformed": self.include_malformed, "embedding_model": self.models.embedding_model,
+                "include_malformed": self.include_malformed, "agent_model": self.agent_model,
+                "embedding_model": self.models.embedding_model,
                 "judge_model": self.models.judge_model}
 
 
@@ -118,6 +125,10 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
                     help="how stage-wise label samples pass: our scorers (default) or the reference benchmark's "
                          "rule (EComStage: the answer is a substring of the reply); the report shows both")
+    group.addoption("--agent-model", default=None, metavar="MODEL",
+                    help="the model of --agent=litellm (any litellm model, e.g. openai/gpt-4o-mini)")
+    group.addoption("--agent-base-url", default=None, metavar="URL",
+                    help="OpenAI-compatible endpoint serving --agent-model")
     group.addoption("--embedding-model", default=None, metavar="MODEL",
                     help="litellm model for embedding similarity of free-text samples (default: token F1)")
     group.addoption("--embedding-base-url", default=None, metavar="URL",
@@ -166,6 +177,8 @@ def read_settings(config: pytest.Config) -> Settings:
         include_malformed=config.getoption("--ecom-include-malformed"),
         models=ScoringModels(config.getoption("--embedding-model"), config.getoption("--embedding-base-url"),
                              config.getoption("--judge-model"), config.getoption("--judge-base-url")),
+        agent_model=config.getoption("--agent-model"),
+        agent_base_url=config.getoption("--agent-base-url"),
         gates=tuple(config.getoption("--ecom-gate")),
         max_errors=config.getoption("--ecom-max-errors"),
         log=Path(log) if (log := config.getoption("--ecom-log")) else None,

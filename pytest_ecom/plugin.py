@@ -73,7 +73,10 @@ def pytest_configure(config: pytest.Config) -> None:
             agent = resolve_agent(settings.agent, extra)
         except UnknownAgent as exc:
             raise pytest.UsageError(str(exc)) from None
-    state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
+    if settings.agent == "litellm" and not settings.agent_model:
+        raise pytest.UsageError("--agent=litellm needs --agent-model, e.g. --agent-model=openai/gpt-4o-mini")
+    state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None,
+                     {"agent_model": settings.agent_model, "agent_base_url": settings.agent_base_url})
     if settings.log is not None and not _is_worker(config):
         settings.log.parent.mkdir(parents=True, exist_ok=True)
         state.log = settings.log.open("a", encoding="utf-8")

@@ -1,8 +1,10 @@
 """A tiny OpenAI-compatible server on loopback, for model calls made through litellm in tests.
 
 - ``POST /v1/embeddings``: a deterministic bag-of-words vector per input text;
-- ``POST /v1/chat/completions``: a judge that gives ``{"score": 2}`` when the reply to grade
-  mentions every word of the reference answer's first three words, else ``{"score": 0}``;
+- ``POST /v1/chat/completions``: with tools, a support agent that looks up the 6-digit order
+  number the customer gave (``get_order``) and then reports the tool's answer; without tools, a
+  judge giving ``{"score": 2}`` when the reply to grade holds the reference answer's first three
+  words, else ``{"score": 0}``;
 - any model whose name contains ``broken`` gets HTTP 401 (a provider failure).
 Every request is kept in ``requests`` so tests can see what was sent.
 """
@@ -24,6 +26,18 @@ def bag_of_words(text: str) -> list[float]:
     for word in re.findall(r"\w+", text.lower()):
         vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % DIMENSIONS] += 1.0
     return vector
+
+
+def agent_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    last = messages[-1]
+    if last["role"] == "tool":
+        return {"role": "assistant", "content": f"Here is what I found: {last['content']}"}
+    found = re.search(r"\b\d{6}\b", last.get("content") or "")
+    if not found:
+        return {"role": "assistant", "content": "Could you give me your order number?"}
+    call = {"id": "call_1", "type": "function",
+            "function": {"name": "get_order", "arguments": json.dumps({"order_id": found.group()})}}
+    return {"role": "assistant", "content": None, "tool_calls": [call]}
 
 
 def judge_content(messages: list[dict[str, Any]]) -> str:
@@ -60,10 +74,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"object": "list", "data": data, "model": model,
                              "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         elif self.path.endswith("/chat/completions"):
-            content = judge_content(body["messages"])
+            if body.get("tools"):
+                message = agent_message(body["messages"])
+            else:
+                message = {"role": "assistant", "content": judge_content(body["messages"])}
+            finish = "tool_calls" if message.get("tool_calls") else "stop"
             self._send(200, {"id": "stub", "object": "chat.completion", "created": 0, "model": model,
-                             "choices": [{"index": 0, "finish_reason": "stop",
-                                          "message": {"role": "assistant", "content": content}}],
+                             "choices": [{"index": 0, "finish_reason": finish, "message": message}],
                              "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}})

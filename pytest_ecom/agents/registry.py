@@ -31,7 +31,7 @@ class UnknownAgent(LookupError):
 
 
 _REGISTRY: dict[str, AgentSpec] = {}
-_BUILTIN = {"oracle": "pytest_ecom.agents.oracle:ORACLE"}
+_BUILTIN = {"oracle": "pytest_ecom.agents.oracle:ORACLE", "litellm": "pytest_ecom.agents.litellm_agent:LITELLM"}
 
 
 def register_agent(name: str, target: Callable[..., Any] | None = None, *, factory: bool = False) -> Any:
