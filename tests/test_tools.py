@@ -189,3 +189,17 @@ def test_an_invalid_parameter_schema_is_refused_when_the_tool_is_defined():
 
     with pytest.raises(SchemaError):
         tool(writes=False, parameters={"properties": {"x": {"type": "strin"}}})(lambda store, x: x)
+
+
+def test_agents_get_tool_definitions_without_our_annotations():
+    from pytest_ecom.tools import ToolSet, tool
+
+    @tool(writes=True, parameters={"properties": {"note": {"type": "string", "x-free-text": True}},
+                                   "required": ["note"]})
+    def leave_note(store, note):
+        """Leave a note."""
+        return {"ok": True}
+
+    [schema] = ToolSet([leave_note]).schemas()
+    assert schema["function"]["parameters"]["properties"]["note"] == {"type": "string"}
+    assert leave_note.parameters["properties"]["note"]["x-free-text"] is True  # the checks still see it

@@ -56,11 +56,12 @@ class Tool:
         object.__setattr__(self, "_validator", Draft202012Validator(self.parameters))
 
     def openai_schema(self) -> dict[str, Any]:
-        """The tool as an OpenAI-format function definition (a copy: what agents do to it stays theirs)."""
+        """The tool as an OpenAI-format function definition: a copy (what agents do to it stays
+        theirs) without our ``x-`` annotations, which some providers refuse."""
         return {
             "type": "function",
             "function": {"name": self.name, "description": self.description,
-                         "parameters": copy.deepcopy(self.parameters)},
+                         "parameters": _without_annotations(self.parameters)},
         }
 
     def normalize(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,6 +98,14 @@ def tool(
         return Tool(name or func.__name__, desc, schema, writes, func)
 
     return wrap
+
+
+def _without_annotations(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_annotations(v) for k, v in schema.items() if not str(k).startswith("x-")}
+    if isinstance(schema, list):
+        return [_without_annotations(v) for v in schema]
+    return copy.deepcopy(schema)
 
 
 def _error(name: str, arguments: dict[str, Any], message: str) -> ToolResult:
