@@ -118,3 +118,17 @@ def write_files(out: Path, files: Mapping[str, str]) -> tuple[int, int]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written, unchanged
+
+
+def model_problem(model: Any, data: dict[str, Any], where: str, what: str) -> str | None:
+    """Why ``data`` does not validate as ``model`` (a gap between an importer's own checks and
+    the model), said with the entry's place; None when it does."""
+    from pydantic import ValidationError
+
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or f"({what})"
+        return f"{where}: does not make a valid {what}: {loc}: {first['msg']}"
+    return None

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
-from pytest_ecom.importers.common import BadInput, dump_yaml, write_files
+from pytest_ecom.importers.common import BadInput, dump_yaml, model_problem, write_files
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.models import Task
 
@@ -470,12 +469,9 @@ def convert(entries: list[Any], tools: dict[str, dict[str, Any]]) -> list[Conver
     converted = []
     for i, entry in enumerate(entries):
         task = convert_entry(entry)
-        try:
-            Task.model_validate(task.data)
-        except ValidationError as exc:  # a gap between these checks and the model: say where
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "(task)"
-            problems.append(f"{_where(i, entry)}: does not make a valid task: {loc}: {first['msg']}")
+        problem = model_problem(Task, task.data, _where(i, entry), "task")
+        if problem:
+            problems.append(problem)
         converted.append(task)
     if problems:
         raise BadInput(problems)

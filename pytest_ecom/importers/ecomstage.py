@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from pytest_ecom.importers.common import (
     BadInput,
     ImportResult,
     dump_yaml,
+    model_problem,
     safe_identifier,
     write_files,
 )
@@ -231,12 +230,9 @@ def convert(entries: list[Any]) -> list[Converted]:
     converted = []
     for i, entry in enumerate(entries):
         sample = convert_entry(entry, safe_identifier(entry["id"], ID_PREFIX, taken))
-        try:
-            Sample.model_validate(sample.data)
-        except ValidationError as exc:  # a gap between these checks and the model: say where
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"]) or "(sample)"
-            problems.append(f"{_where(i, entry)}: does not make a valid sample: {loc}: {first['msg']}")
+        problem = model_problem(Sample, sample.data, _where(i, entry), "sample")
+        if problem:
+            problems.append(problem)
         converted.append(sample)
     if problems:
         raise BadInput(problems)

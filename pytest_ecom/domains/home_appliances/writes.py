@@ -42,6 +42,12 @@ _ORDER_ONLY = {"properties": {"order_id": ORDER_ID}, "required": ["order_id"]}
 # -- order changes before shipping -------------------------------------------------
 
 
+
+def _refund_summary(order: dict[str, Any]) -> dict[str, Any]:
+    """What the customer gets back when an order is cancelled or returned."""
+    return {"refund_to_original_payment": paid_by_card(order), "refund_time": REFUND_TIME,
+            "gift_card_amount_to_restore": gift_card_refundable(order)}
+
 @tool(
     writes=True,
     parameters={
@@ -66,9 +72,7 @@ def cancel_order(store: Store, order_id: str, reason: str) -> dict[str, Any]:
     order = store.edit("orders", order_id)
     order["status"] = "cancelled"
     order["cancellation"] = {"reason": reason, "date": _TODAY}
-    return {"order_id": order_id, "status": "cancelled",
-            "refund_to_original_payment": paid_by_card(order), "refund_time": REFUND_TIME,
-            "gift_card_amount_to_restore": gift_card_refundable(order)}
+    return {"order_id": order_id, "status": "cancelled", **_refund_summary(order)}
 
 
 @tool(
@@ -147,8 +151,7 @@ def return_order(store: Store, order_id: str, reason: str) -> dict[str, Any]:
     order["status"] = "returned"
     order["return"] = {"reason": reason, "date": _TODAY, "refund_to_original_payment": refund}
     return {"order_id": order_id, "status": "returned", "courier_pickup": "within 3 business days",
-            "refund_to_original_payment": refund, "refund_time": REFUND_TIME,
-            "gift_card_amount_to_restore": gift_card_refundable(order)}
+            **_refund_summary(order)}
 
 
 @tool(
