@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.record import LAST_TURNS, make_record
@@ -79,15 +80,28 @@ class TrialItem(pytest.Item):
     def teardown(self) -> None:
         self.run = None  # the trajectory is not needed once the record exists
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, (TrialFailed, TrialError)) and self.record is not None:
             settings = self.config.stash[STATE].settings
-            here = os.path.relpath(self.path, self.config.invocation_params.dir)
-            return explain(self.record, settings.rerun_command(f"{Path(here).as_posix()}::{self.name}"))
+            here = Path(os.path.relpath(self.path, self.config.invocation_params.dir)).as_posix()
+            story = explain(self.record, settings.rerun_command(f"{here}::{self.name}"))
+            return story_repr(story, here)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, 0, f"trial {self.name}"
+
+
+def story_repr(story: str, path: str) -> ReprExceptionInfo:
+    """The trial's story as pytest's own failure representation.
+
+    A plain string would be repeated whole in the short test summary on CI machines
+    (pytest does not trim it there); this shape keeps the summary to the story's first
+    line, and xdist carries it from workers to the controller unchanged.
+    """
+    headline = story.split("\n", 1)[0]
+    entry = ReprEntryNative([story if story.endswith("\n") else story + "\n"])
+    return ReprExceptionInfo(ReprTraceback([entry], None, "native"), ReprFileLocation(path, 0, headline))
 
 
 def explain(record: dict[str, Any], rerun: str) -> str:

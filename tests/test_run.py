@@ -91,6 +91,20 @@ def test_a_failing_trial_explains_itself_and_reruns_alone_with_its_seed(mini_pro
     assert again["dimensions"] == before["dimensions"]
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_the_short_summary_keeps_one_line_per_trial_on_ci_machines(mini_project, monkeypatch, workers):
+    """pytest does not trim summary lines when CI is set: the story must not be repeated there."""
+    monkeypatch.setenv("CI", "true")
+    result = mini_project.run_subprocess("--agent=mini_agents:do_nothing", "--repeat=2", *workers,
+                                         "tasks/cancel.task.yaml")
+    result.assert_outcomes(failed=2)
+    summary = result.stdout.str().split("short test summary info")[1].splitlines()[1:-1]
+    assert sorted(summary) == [
+        f"FAILED tasks/cancel.task.yaml::cancel_kettle[{i}-2] - trial failed "
+        "(ended by customer_stop, 2 customer turns, 0 tool calls)" for i in (1, 2)]
+    assert len(mini_project.rerun_commands(result)) == 2
+
+
 def test_the_rerun_command_works_from_the_directory_pytest_was_run_in(mini_project, monkeypatch):
     """The rootdir (here set by pytest.ini) is not always the invocation directory."""
     mini_project.write("pytest.ini", "[pytest]\n")
