@@ -50,7 +50,8 @@ class PreparedTask:
     def record_fields(self) -> dict[str, Any]:
         t = self.task
         return {"kind": "task", "scenario": t.scenario, "store": t.store, "orientation": t.orientation,
-                "stage": "end_to_end", "task_type": "conversation", "tags": list(t.tags)}
+                "stage": "end_to_end", "task_type": "conversation", "tags": list(t.tags),
+                "persona": t.customer.persona}
 
     @property
     def task(self) -> Task:
@@ -117,12 +118,14 @@ def _writes(domain: Domain, name: str, args: dict[str, Any]) -> bool:
 
 
 def _needed_values(tool: Tool, args: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Argument values the agent must learn from somewhere: not enums, not free text."""
+    """Argument values the agent must learn from somewhere: not enums, not free text
+    (``x-free-text``), not values it computes (``x-derived``, e.g. a refund of a price difference)."""
     props = tool.parameters.get("properties", {})
     out = []
     for name, value in args.items():
         prop = props.get(name, {})
-        if "enum" in prop or "const" in prop or prop.get("x-free-text") or isinstance(value, bool):
+        unlearned = prop.get("x-free-text") or prop.get("x-derived")
+        if "enum" in prop or "const" in prop or unlearned or isinstance(value, bool):
             continue
         if "default" in prop and value == prop["default"]:
             continue  # filled in from the schema: nobody has to find it

@@ -117,7 +117,9 @@ def test_the_file_layout_is_stable(imported):
     assert "\\u" not in text  # Chinese (and emoji) written as is, not escaped
     assert "      order_id: '500003'\n  lookups:\n  - get_user_info_tool:\n      user_id: mini_user_1\n" in text
     assert text.endswith("  - get_user_orders_info_tool:\n      platform: jd\n      shop_id: shop_mini_01\n"
-                         "      user_id: mini_user_1\n")
+                         "      user_id: mini_user_1\n"
+                         "  - manage_order_tool:\n      platform: jd\n      shop_id: shop_mini_01\n"
+                         "      user_id: mini_user_1\n      action: 查询\n      order_id: '500003'\n")
 
 
 def test_scenario_description_and_tags(imported):

@@ -42,7 +42,9 @@ PERSONA = "ecom_bench_customer"
 TOOL_SUFFIX = "_tool"
 FIELDS = ("index", "user_id", "shop_id", "platform", "instruction", "metadata")
 METADATA = ("actions", "searches", "outputs")
-LOOKUPS = (("get_user_info_tool", ("user_id",)), ("get_user_orders_info_tool", ("platform", "shop_id", "user_id")))
+QUERY = "查询"  # the read-only value of a write tool's ``action`` argument
+# "(only required when action is X)": an argument a query of the same tool does not take
+_ONLY_FOR_ACTIONS = re.compile(r"仅在action为([^时]*)时")
 CONTEXT = ("platform", "shop_id", "user_id")  # what the deployment knows: shown to the agent
 DATA_FILES = ("discount", "invoices", "logistics", "orders", "products", "register_cashback",
               "service", "users_info")
@@ -255,12 +257,13 @@ def read_tools(path: Path) -> dict[str, dict[str, Any]]:
     return tools
 
 
-def check_data(folder: Path) -> None:
-    """``data/`` holds the store's tables, each a JSON object."""
+def check_data(folder: Path) -> dict[str, dict[str, Any]]:
+    """``data/`` holds the store's tables, each a JSON object: {table name: table}."""
     if not folder.is_dir():
         tables = ", ".join(f"{name}.json" for name in DATA_FILES)
         raise BadInput([f"{folder}: no such folder (the store's tables: {tables})"])
     problems = []
+    tables = {}
     for name in DATA_FILES:
         try:
             table = _read_json(folder / f"{name}.json", "one of the store's tables")
@@ -269,20 +272,22 @@ def check_data(folder: Path) -> None:
             continue
         if not isinstance(table, dict):
             problems.append(f"{folder / f'{name}.json'}: expected a JSON object, found a {type(table).__name__}")
+        tables[name] = table
     if problems:
         raise BadInput(problems)
+    return tables
 
 
-def read_folder(folder: Path) -> tuple[list[Any], dict[str, dict[str, Any]]]:
-    """The folder's tasks (unchecked) and tools."""
+def read_folder(folder: Path) -> tuple[list[Any], dict[str, dict[str, Any]], dict[str, Any]]:
+    """The folder's tasks (unchecked), tools and orders table."""
     if not folder.is_dir():
         raise BadInput([f"{folder}: no such folder (expected ECom-Bench's tasks.json, tools.json and data/)"])
     tasks = _read_json(folder / "tasks.json", "the benchmark's tasks")
     if not isinstance(tasks, list):
         raise BadInput([f"{folder / 'tasks.json'}: expected a JSON array of tasks, found a {type(tasks).__name__}"])
     tools = read_tools(folder / "tools.json")
-    check_data(folder / "data")
-    return tasks, tools
+    tables = check_data(folder / "data")
+    return tasks, tools, tables["orders"]
 
 
 # -- checking one task -------------------------------------------------------------------------
@@ -402,7 +407,56 @@ def _needed_strings(calls: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def convert_entry(entry: dict[str, Any]) -> Converted:
+def _query_arguments(schema: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any] | None:
+    """The same call with ``action: 查询`` and without the arguments only other actions take,
+    or None when the tool has no query action."""
+    props = schema.get("properties", {})
+    if QUERY not in props.get("action", {}).get("enum", ()) or arguments.get("action") == QUERY:
+        return None
+    kept = {}
+    for name, prop in props.items():
+        only = _ONLY_FOR_ACTIONS.search(str(prop.get("description", "")))
+        if only is not None and QUERY not in only.group(1):
+            continue  # an argument of the other actions
+        if name in arguments:
+            kept[name] = arguments[name]
+        elif only is not None and "必填" in prop.get("description", ""):
+            return None  # the query needs what this call does not have (e.g. a new order's id)
+    return kept | {"action": QUERY}
+
+
+def lookups(entry: dict[str, Any], tools: dict[str, dict[str, Any]], orders: dict[str, Any]) -> list[dict[str, Any]]:
+    """Reads the reference's agent makes to find ids, names and phones: not required (not scored),
+    but what they return counts as what the agent can see.
+
+    The user's record; the user's order ids (when the user has orders); each golden call's order
+    read with ``manage_order_tool``'s query (its products' ids); and before each golden write of a
+    tool with a query action, that query (e.g. the exchange options before an exchange).
+    """
+    context = {key: entry[key] for key in CONTEXT}
+    mine = _walk_dict(orders, entry["platform"], entry["shop_id"], entry["user_id"])
+    calls = entry["metadata"]["actions"] + entry["metadata"]["searches"]
+    found: list[dict[str, Any]] = [{"get_user_info_tool": {"user_id": entry["user_id"]}}]
+    if mine:
+        found.append({"get_user_orders_info_tool": context})
+    named = dict.fromkeys(str(c["arguments"]["order_id"]) for c in calls if "order_id" in c["arguments"])
+    found += [{"manage_order_tool": context | {"action": QUERY, "order_id": order}} for order in named if order in mine]
+    for call in entry["metadata"]["actions"]:
+        name = served_name("actions", call["name"])
+        query = _query_arguments(tools.get(name, {}), call["arguments"])
+        if query is not None and ("order_id" not in query or str(query["order_id"]) in mine):  # not a new order
+            found.append({name: query})
+    unique = {json.dumps(call, ensure_ascii=False, sort_keys=True): call for call in found}
+    return list(unique.values())
+
+
+def _walk_dict(tree: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree if isinstance(tree, dict) else {}
+
+
+def convert_entry(entry: dict[str, Any], tools: dict[str, dict[str, Any]], orders: dict[str, Any]) -> Converted:
     """One checked task → the task file's fields (in the order they are written)."""
     index = entry["index"]
     instruction = entry["instruction"]
@@ -433,9 +487,7 @@ def convert_entry(entry: dict[str, Any]) -> Converted:
         expect["searches"] = searches
     if meta["outputs"]:
         expect["outputs"] = list(meta["outputs"])
-    # The reference's agent finds order ids, names and phones through these reads of its own
-    # user: not required (not scored), but they count as what the agent can see.
-    expect["lookups"] = [{name: {key: entry[key] for key in keys}} for name, keys in LOOKUPS]
+    expect["lookups"] = lookups(entry, tools, orders)
     data = {
         "schema_version": 1,
         "id": f"{ID_PREFIX}_{index:03d}",
@@ -453,7 +505,7 @@ def convert_entry(entry: dict[str, Any]) -> Converted:
     return Converted(index, relpath, data, tuple(unrecognised), tuple(link_ids), has_image)
 
 
-def convert(entries: list[Any], tools: dict[str, dict[str, Any]]) -> list[Converted]:
+def convert(entries: list[Any], tools: dict[str, dict[str, Any]], orders: dict[str, Any]) -> list[Converted]:
     """Every task converted and validated as a :class:`Task`, or :class:`BadInput` listing every
     structural problem."""
     problems = [p for i, entry in enumerate(entries) for p in entry_problems(i, entry, tools)]
@@ -468,7 +520,7 @@ def convert(entries: list[Any], tools: dict[str, dict[str, Any]]) -> list[Conver
         raise BadInput(problems)
     converted = []
     for i, entry in enumerate(entries):
-        task = convert_entry(entry)
+        task = convert_entry(entry, tools, orders)
         problem = model_problem(Task, task.data, _where(i, entry), "task")
         if problem:
             problems.append(problem)
@@ -501,9 +553,9 @@ class EcomBenchResult:
 def import_ecom_bench(folder: Path, out: Path) -> EcomBenchResult:
     """Convert the benchmark in ``folder`` and write one task file per task under ``out``
     (all or nothing)."""
-    entries, tools = read_folder(folder)
+    entries, tools, orders = read_folder(folder)
     try:
-        converted = convert(entries, tools)
+        converted = convert(entries, tools, orders)
     except BadInput as exc:
         raise BadInput([f"{folder / 'tasks.json'}: {problem}" for problem in exc.problems]) from None
     files = {c.relpath: render(c) for c in converted}

@@ -6,6 +6,10 @@ dropped from optional arguments. In JSON Schema ``default`` only annotates; our 
 normaliser would fill it in, and a filled-in ``null`` then fails the argument's own
 ``"type": "string"``. An omitted optional argument reaches the tool as ``None`` either way,
 as in the reference.
+
+One addition: ``manage_ecard_tool``'s refund ``amount`` is marked ``x-derived`` (the agent
+computes it, e.g. old price minus new price), so the solvability check does not look for the
+number itself in what the agent saw. ``x-`` keys are removed from what agents are sent.
 """
 
 from __future__ import annotations
@@ -392,7 +396,8 @@ TOOL_SPECS: dict[str, dict[str, Any]] = {
                 "amount": {
                     "description": "退款金额（仅在action为退款时必填）",
                     "title": "Amount",
-                    "type": "number"
+                    "type": "number",
+                    "x-derived": True
                 }
             },
             "required": [
