@@ -22,7 +22,7 @@ from pytest_ecom.record import LAST_TURNS, make_record
 from pytest_ecom.runner import EpisodeError, TrialRun, run_trial
 from pytest_ecom.runner.episode import short_traceback
 from pytest_ecom.samples import PreparedSample, run_sample, score_sample
-from pytest_ecom.scoring.trial import score_trajectory
+from pytest_ecom.scoring.trial import reference_trajectory_checks, score_trajectory
 from pytest_ecom.session import STATE
 
 
@@ -59,7 +59,7 @@ class TrialItem(pytest.Item):
 
     def runtest(self) -> None:
         assert self.run is not None
-        reference = None
+        reference, checks = None, None
         try:
             if isinstance(self.prepared, PreparedSample):
                 models = self.config.stash[STATE].settings.models
@@ -67,13 +67,15 @@ class TrialItem(pytest.Item):
                 dimensions = [answer]
             else:
                 dimensions = score_trajectory(self.prepared, self.run.trajectory)
+                checks = reference_trajectory_checks(self.prepared, self.run.trajectory)
+                reference = all(checks.values())
         except Exception as exc:  # a bug of ours must not make the trial vanish from the report
             error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", self.run.trajectory, short_traceback())
             self.run = replace(self.run, error=error)
             self.record = make_record(self.run, self.repeat, None)
             raise TrialError(error.message) from exc
         scoring = self.config.stash[STATE].settings.scoring
-        self.record = make_record(self.run, self.repeat, dimensions, reference, scoring)
+        self.record = make_record(self.run, self.repeat, dimensions, reference, scoring, checks)
         if self.record["outcome"] != "pass":
             raise TrialFailed()
 

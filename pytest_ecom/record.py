@@ -17,11 +17,13 @@ LAST_TURNS = 8
 
 
 def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
-                reference: bool | None = None, scoring: str = "default") -> dict[str, Any]:
+                reference: bool | None = None, scoring: str = "default",
+                reference_checks: dict[str, bool] | None = None) -> dict[str, Any]:
     """Build the record of a scored trial (``dimensions``) or of an errored one (``run.error``).
 
-    ``reference`` is the reference benchmark's verdict where it differs in kind from ours
-    (stage-wise label tasks); with ``scoring="reference"`` it decides the outcome.
+    ``reference`` is the reference benchmark's verdict (ECom-Bench's reward for end-to-end
+    tasks, with its ``reference_checks``; EComStage's rule for label samples); with
+    ``scoring="reference"`` it decides the outcome.
     """
     traj = run.trajectory
     verdicts = None
@@ -31,6 +33,8 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         assert dimensions is not None
         ours = bool(reward(dimensions))
         verdicts = {"default": ours, "reference": reference}
+        if reference_checks is not None:
+            verdicts["reference_checks"] = reference_checks
         decisive = reference if scoring == "reference" and reference is not None else ours
         outcome = "pass" if decisive else "fail"
     record: dict[str, Any] = {

@@ -12,11 +12,13 @@ Message = dict[str, Any]
 
 @dataclass(frozen=True)
 class MadeCall:
-    """A tool call the agent made, as executed (arguments normalised)."""
+    """A tool call the agent made, as executed (arguments normalised); ``sent`` is what the agent
+    sent, parsed from JSON where it was JSON (the reference's exact-match scoring reads it)."""
 
     name: str
     arguments: dict[str, Any]
     ok: bool
+    sent: Any = None
 
 
 @dataclass

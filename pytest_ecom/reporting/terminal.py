@@ -40,6 +40,12 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")
+    rules = summary.get("rules")
+    if rules and rules["differ"]:
+        shown = ", ".join(rules["differing_tasks"][:5]) + (" …" if len(rules["differing_tasks"]) > 5 else "")
+        lines.append(f"reference rules disagree on {rules['differ']} trial(s) ({shown}): "
+                     + "; ".join(f"{rule} " + "  ".join(f"pass^{j} {_fmt(v)}" for j, v in rules[rule].items())
+                                 for rule in ("default", "reference")))
     rows = summary.get("by_stage", [])
     if len(rows) > 1:  # only when stage-wise samples ran next to tasks (or several kinds)
         k = summary["k"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import json
 import sys
 import time
 import traceback
@@ -177,11 +178,21 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
                                    short_traceback()) from exc
             took = time.perf_counter() - t0
             traj.timings["tools_s"] += took
-            traj.calls.append(MadeCall(result.name, result.arguments, result.ok))
+            traj.calls.append(MadeCall(result.name, result.arguments, result.ok, as_sent(fn["arguments"])))
             tool_msg = {"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": result.content}
             traj.messages.append(tool_msg)
             traj.transcript.append({**tool_msg, "ok": result.ok, "t_ms": clock.since(), "ms": round(took * 1000, 3)})
     return None
+
+
+def as_sent(arguments: Any) -> Any:
+    """A call's arguments as the agent sent them: parsed when they are JSON text, else as they are."""
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except json.JSONDecodeError:
+            return arguments
+    return arguments
 
 
 async def lifecycle(owner: Any, method: str, traj: Trajectory) -> None:

@@ -89,6 +89,26 @@ def scenario_view(records: list[dict[str, Any]]) -> dict[str, dict[str, float | 
     }
 
 
+def rules_compared(records: list[dict[str, Any]], k: int) -> dict[str, Any] | None:
+    """pass^1..pass^k under our rules and under the reference benchmark's, for the end-to-end
+    trials that have both verdicts, and the trials where the two disagree."""
+    both = [r for r in records if r["outcome"] != "error" and (r.get("verdicts") or {}).get("reference") is not None]
+    if not both:
+        return None
+    out: dict[str, Any] = {}
+    for rule in ("default", "reference"):
+        counts: dict[str, list[int]] = {}
+        for r in both:
+            n_c = counts.setdefault(r["task"], [0, 0])
+            n_c[0] += 1
+            n_c[1] += bool(r["verdicts"][rule])
+        out[rule] = {str(j): estimate({t: (n, c) for t, (n, c) in counts.items()}, j).value for j in range(1, k + 1)}
+    differ = [r for r in both if r["verdicts"]["default"] != r["verdicts"]["reference"]]
+    out["differ"] = len(differ)
+    out["differing_tasks"] = sorted({r["task"] for r in differ})
+    return out
+
+
 def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
               deselected: Iterable[str] = (), selection: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
@@ -131,5 +151,6 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         "samples": {"items": len({r["task"] for r in samples}),
                     **{o: sum(r["outcome"] == o for r in samples) for o in OUTCOMES}} if samples else None,
         "by_stage": breakdown(everything, k_max),
+        "rules": rules_compared(records, k_max),
         "scenarios": scenario_view(everything),
     }

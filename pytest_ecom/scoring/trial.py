@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
+from pytest_ecom.scoring.reference import reference_checks
 from pytest_ecom.trajectory import Trajectory
 
 
@@ -23,6 +24,13 @@ def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension
         problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
         dimensions.append(Dimension("agent", False, problems))
     return dimensions
+
+
+def reference_trajectory_checks(prepared: PreparedTask, traj: Trajectory) -> dict[str, bool]:
+    """ECom-Bench's own checks of the same trajectory (see :mod:`pytest_ecom.scoring.reference`)."""
+    assert traj.store is not None
+    expect = prepared.task.expect
+    return reference_checks(traj.store, prepared.expected, expect.searches, expect.outputs, traj.calls, traj.replies)
 
 
 def reward(dimensions: list[Dimension]) -> int:
