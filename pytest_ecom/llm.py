@@ -60,6 +60,16 @@ async def complete(model: str, messages: list[dict[str, Any]], base_url: str | N
         raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
 
 
+def complete_blocking(model: str, messages: list[dict[str, Any]], base_url: str | None = None) -> str:
+    """:func:`complete` for synchronous callers (a tool): it blocks the calling thread."""
+    try:
+        response = _litellm().completion(model=model, messages=messages, temperature=0, drop_params=True,
+                                         **_kwargs(base_url))
+        return response.choices[0].message.content or ""
+    except Exception as exc:
+        raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))

@@ -30,6 +30,8 @@ class Settings:
     models: ScoringModels = ScoringModels()
     agent_model: str | None = None
     agent_base_url: str | None = None
+    vision_model: str | None = None  # --vision-model: tools that look at images ask it
+    vision_base_url: str | None = None
     gates: tuple[Gate, ...] = ()
     max_errors: int = 0
     log: Path | None = None
@@ -42,6 +44,10 @@ class Settings:
             parts.append(f"--agent-model={self.agent_model}")
         if self.agent_base_url:
             parts.append(f"--agent-base-url={self.agent_base_url}")
+        if self.vision_model:
+            parts.append(f"--vision-model={self.vision_model}")
+        if self.vision_base_url:
+            parts.append(f"--vision-base-url={self.vision_base_url}")
         if self.timeout is not None:
             parts.append(f"--ecom-timeout={self.timeout:g}")
         if self.scoring != "default":
@@ -59,6 +65,7 @@ class Settings:
     def fingerprint_options(self) -> dict[str, object]:
         return {"repeat": self.repeat, "timeout": self.timeout, "scoring": self.scoring,
                 "include_malformed": self.include_malformed, "agent_model": self.agent_model,
+                "vision_model": self.vision_model,
                 "embedding_model": self.models.embedding_model,
                 "judge_model": self.models.judge_model}
 
@@ -123,12 +130,17 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
-                    help="how stage-wise label samples pass: our scorers (default) or the reference benchmark's "
-                         "rule (EComStage: the answer is a substring of the reply); the report shows both")
+                    help="how trials pass: our rules (default) or the reference benchmarks' (ECom-Bench's reward "
+                         "for tasks, EComStage's substring rule for label samples); the report shows both")
     group.addoption("--agent-model", default=None, metavar="MODEL",
                     help="the model of --agent=litellm (any litellm model, e.g. openai/gpt-4o-mini)")
     group.addoption("--agent-base-url", default=None, metavar="URL",
                     help="OpenAI-compatible endpoint serving --agent-model")
+    group.addoption("--vision-model", default=None, metavar="MODEL",
+                    help="a litellm vision model for tools that look at images (ECom-Bench's get_image_info); "
+                         "without it they answer from the task's `images:` notes")
+    group.addoption("--vision-base-url", default=None, metavar="URL",
+                    help="OpenAI-compatible endpoint serving --vision-model")
     group.addoption("--embedding-model", default=None, metavar="MODEL",
                     help="litellm model for embedding similarity of free-text samples (default: token F1)")
     group.addoption("--embedding-base-url", default=None, metavar="URL",
@@ -179,6 +191,8 @@ def read_settings(config: pytest.Config) -> Settings:
                              config.getoption("--judge-model"), config.getoption("--judge-base-url")),
         agent_model=config.getoption("--agent-model"),
         agent_base_url=config.getoption("--agent-base-url"),
+        vision_model=config.getoption("--vision-model"),
+        vision_base_url=config.getoption("--vision-base-url"),
         gates=tuple(config.getoption("--ecom-gate")),
         max_errors=config.getoption("--ecom-max-errors"),
         log=Path(log) if (log := config.getoption("--ecom-log")) else None,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom import hookspecs
+from pytest_ecom import hookspecs, vision
 from pytest_ecom.agents import UnknownAgent, resolve_agent
 from pytest_ecom.collect import SampleFile, TaskFile
 from pytest_ecom.gates import evaluate_all
@@ -73,6 +73,9 @@ def pytest_configure(config: pytest.Config) -> None:
             agent = resolve_agent(settings.agent, extra)
         except UnknownAgent as exc:
             raise pytest.UsageError(str(exc)) from None
+    if settings.vision_base_url and not settings.vision_model:
+        raise pytest.UsageError("--vision-base-url needs --vision-model")
+    vision.configure(settings.vision_model, settings.vision_base_url)
     if settings.agent == "litellm" and not settings.agent_model:
         raise pytest.UsageError("--agent=litellm needs --agent-model, e.g. --agent-model=openai/gpt-4o-mini")
     state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None,
@@ -196,6 +199,7 @@ class EcomSession:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    vision.configure(None)
     for name in ("ecom-session", "ecom-xdist"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:

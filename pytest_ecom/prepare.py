@@ -26,6 +26,7 @@ from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
 from pytest_ecom.tools import Tool
+from pytest_ecom.vision import IMAGE_TABLE
 
 CallSpec = tuple[str, dict[str, Any]]
 
@@ -67,15 +68,28 @@ class PreparedTask:
             self._memo["persona"] = _persona(self.path, self.task)
         return self._memo["persona"]
 
+    def new_store(self) -> Store:
+        """A fresh store for a trial of this task: the domain's, with the task's image notes."""
+        if "base" not in self._memo:
+            self._memo["base"] = task_base(self.domain, self.task)
+        return Store(self._memo["base"])
+
     @property
     def expected(self) -> Store:
         """The base with the golden actions replayed."""
         if "expected" not in self._memo:
-            store = self.domain.new_store()
+            store = self.new_store()
             for name, args in self.actions:
                 self.domain.tools.call(store, name, args)
             self._memo["expected"] = store
         return self._memo["expected"]
+
+
+def task_base(domain: Domain, task: Task) -> dict[str, dict[str, Any]]:
+    """The domain's base tables, plus the task's ``images`` as records of the image table."""
+    if not task.images:
+        return domain.base
+    return {**domain.base, IMAGE_TABLE: {**domain.base.get(IMAGE_TABLE, {}), **task.images}}
 
 
 def _err(path: Path, loc: list[str | int], message: str, fix: str) -> SpecError:
@@ -140,12 +154,12 @@ def _spellings(value: Any) -> list[str]:
     return [str(value)]
 
 
-def _replay(path: Path, task: Task, domain: Domain, lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...],
-            actions: tuple[CallSpec, ...]) -> Store:
+def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, Any]],
+            lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...]) -> Store:
     """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
     sources = [task.customer.goal, *task.customer.script, *task.agent.values()]
     known = "\n".join(sources).casefold()
-    store = domain.new_store()
+    store = Store(base)
     for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
             loc: list[str | int] = ["expect", kind, i]
@@ -193,7 +207,8 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     lookups = _resolve_calls(path, task, domain, "lookups")
     searches = _resolve_calls(path, task, domain, "searches")
     actions = _resolve_calls(path, task, domain, "actions")
-    expected = _replay(path, task, domain, lookups, searches, actions)
+    base = task_base(domain, task)  # one object: stores compare by overlay only on the same base
+    expected = _replay(path, task, domain, base, lookups, searches, actions)
     if actions and not expected.changed():
         raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
                    "a task whose right outcome is no write should list no actions (check searches/outputs instead)")
@@ -203,14 +218,14 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     if not bad.passed:
         raise _err(path, ["expect", "state"], f"the expected state contradicts expect.state: {bad.problems[0]}",
                    "fix the assertion or the golden actions")
-    idle = [check_state(domain.new_store(), expected, task.expect.state, explain=False),
+    idle = [check_state(Store(base), expected, task.expect.state, explain=False),
             check_searches(searches, [], domain.tools), check_outputs(task.expect.outputs, [])]
     if all(d.passed is not False for d in idle):
         raise _err(path, ["expect"], "an agent that does nothing would pass this task",
                    "require a search or a phrase, or an action that changes the store")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return PreparedTask(task.id, tuple(task.tags), path, digest, domain, searches, actions,
-                        {"task": task, "persona": persona, "expected": expected})
+                        {"task": task, "persona": persona, "base": base, "expected": expected})
 
 
 def _depends(store: str, persona_id: str, path: Path) -> tuple[Any, ...]:

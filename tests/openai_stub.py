@@ -4,7 +4,8 @@
 - ``POST /v1/chat/completions``: with tools, a support agent that looks up the 6-digit order
   number the customer gave (``get_order``) and then reports the tool's answer; without tools, a
   judge giving ``{"score": 2}`` when the reply to grade holds the reference answer's first three
-  words, else ``{"score": 0}``;
+  words, else ``{"score": 0}``; with a model name containing ``vision``, a vision model naming
+  the images it was sent (``vision_content``);
 - any model whose name contains ``broken`` gets HTTP 401 (a provider failure).
 Every request is kept in ``requests`` so tests can see what was sent.
 """
@@ -38,6 +39,14 @@ def agent_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
     call = {"id": "call_1", "type": "function",
             "function": {"name": "get_order", "arguments": json.dumps({"order_id": found.group()})}}
     return {"role": "assistant", "content": None, "tool_calls": [call]}
+
+
+def vision_content(messages: list[dict[str, Any]]) -> str:
+    """A vision model: names the images it was shown (``image_url`` parts) and the question."""
+    parts = messages[-1]["content"]
+    urls = [p["image_url"]["url"] for p in parts if p.get("type") == "image_url"]
+    question = " ".join(p["text"] for p in parts if p.get("type") == "text")
+    return f"图片显示：晒图送吹风机 ({len(urls)} image(s): {', '.join(urls)}; asked: {question})"
 
 
 def judge_content(messages: list[dict[str, Any]]) -> str:
@@ -76,6 +85,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path.endswith("/chat/completions"):
             if body.get("tools"):
                 message = agent_message(body["messages"])
+            elif "vision" in model:
+                message = {"role": "assistant", "content": vision_content(body["messages"])}
             else:
                 message = {"role": "assistant", "content": judge_content(body["messages"])}
             finish = "tool_calls" if message.get("tool_calls") else "stop"

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pytest_ecom.importers.ecom_bench import DATA_FILES, import_ecom_bench
+from ecom_bench_reference import COMMITTED, FIXTURE, rebuild_reference, stale_files
+from pytest_ecom.importers.ecom_bench import import_ecom_bench
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = ROOT / "tasks" / "ecom-bench"
-FIXTURE = ROOT / "fixtures" / "ecom_bench"
 # ../shared/ecom-bench/README.md: golden actions per tool, tasks with images, tasks with outputs.
 REFERENCE_ACTIONS = {"manage_ecard_tool": 30, "manage_order_tool": 27, "schedule_service_tool": 17,
                      "manage_urgent_tool": 12, "manage_return_tool": 10, "register_cashback_by_review_tool": 7,
@@ -33,25 +32,13 @@ def committed() -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def reference_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference's folder layout rebuilt from the repo: tasks.json and tools.json as they
-    are, data/<table>.json from the store fixture's tables."""
-    folder = tmp_path_factory.mktemp("ecom-bench")
-    for name in ("tasks.json", "tools.json"):
-        (folder / name).write_bytes((FIXTURE / "reference" / name).read_bytes())
-    store = json.loads((FIXTURE / "store.json").read_text(encoding="utf-8"))
-    (folder / "data").mkdir()
-    for table in DATA_FILES:
-        (folder / "data" / f"{table}.json").write_text(json.dumps(store[table], ensure_ascii=False), encoding="utf-8")
-    return folder
+    return rebuild_reference(tmp_path_factory.mktemp("ecom-bench"))
 
 
 def test_the_committed_tasks_are_what_the_importer_makes(reference_folder, tmp_path):
     result = import_ecom_bench(reference_folder, tmp_path / "out")
     assert result.written == REFERENCE_TASKS
-    made = {p.name: p.read_bytes() for p in (tmp_path / "out").glob("*.task.yaml")}
-    shipped = {p.name: p.read_bytes() for p in COMMITTED.glob("*.task.yaml")}
-    assert sorted(made) == sorted(shipped)
-    stale = [name for name in made if made[name] != shipped[name]]
+    stale = stale_files(tmp_path / "out")
     assert not stale, ("tasks/ecom-bench is stale; regenerate it with "
                        "`pytest-ecom import ecom-bench <folder> --out tasks/ecom-bench`: " + ", ".join(stale))
 

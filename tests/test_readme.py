@@ -6,7 +6,10 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from ecom_bench_reference import rebuild_reference, stale_files
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +52,15 @@ def test_readme_commands_work_in_order():
             run_readme_command(command)
 
 
+# The README's placeholder for ECom-Bench's folder; the test rebuilds that folder from the repo.
+ECOM_BENCH_FOLDER = "PATH/TO/ECom-Bench"
+
+
 def run_readme_command(command: str) -> None:
     argv = shlex.split(command)
+    if ECOM_BENCH_FOLDER in argv:
+        check_ecom_bench_import(argv)
+        return
     runner = {"pytest": [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
               "pytest-ecom": [sys.executable, "-m", "pytest_ecom.cli"]}[argv[0]]
     proc = subprocess.run(runner + argv[1:], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -66,3 +76,18 @@ def run_readme_command(command: str) -> None:
         assert proc.returncode == 0 and passed == trials, output
     else:  # the example agent is not meant to solve tasks; the run must complete and be scored
         assert proc.returncode in (0, 1), output
+
+
+def check_ecom_bench_import(argv: list[str]) -> None:
+    """The import command, from the reference rebuilt out of the repo, into a scratch folder: it
+    must reproduce the committed tasks byte for byte (so running it for real changes nothing)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        reference = rebuild_reference(Path(scratch) / "ECom-Bench")
+        out = Path(scratch) / "out"
+        assert argv[argv.index("--out") + 1] == "tasks/ecom-bench"
+        args = [str(reference) if a == ECOM_BENCH_FOLDER else a for a in argv[1:]]
+        args[args.index("--out") + 1] = str(out)
+        proc = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", *args], cwd=ROOT, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert not stale_files(out)

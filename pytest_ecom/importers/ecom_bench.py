@@ -34,6 +34,7 @@ from typing import Any
 from pytest_ecom.importers.common import BadInput, dump_yaml, model_problem, write_files
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.models import Task
+from pytest_ecom.vision import IMAGE_URL, image_urls
 
 BENCHMARK = "ECom-Bench"
 ID_PREFIX = "ecombench"
@@ -57,9 +58,6 @@ _INTENT_OPEN = re.compile(r"<(意图[一二三四五六七八九十百零〇\d]+
 _INTENT_CLOSE = re.compile(r"<[\\/]意图[一二三四五六七八九十百零〇\d]+>")
 _URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")
 _PRODUCT_LINK = re.compile(r"https?://item\.jd\.com/(\d+)\.html[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]*")
-# An image URL: up to the first image extension (Chinese text often follows without a space).
-_IMAGE_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+?\.(?:jpe?g|png|gif|webp|bmp)",
-                        re.IGNORECASE)
 
 
 def tagged(text: str, tag: str) -> str | None:
@@ -92,10 +90,6 @@ def intents(instruction: str) -> list[str]:
         if text:
             texts.append(text)
     return texts
-
-
-def image_urls(text: str) -> list[str]:
-    return list(dict.fromkeys(_IMAGE_URL.findall(text)))
 
 
 def linked_product_ids(text: str) -> list[str]:
@@ -391,7 +385,7 @@ def _scenario(actions: list[str], searches: list[str]) -> str:
 
 
 def _description(first_intent: str) -> str:
-    text = _IMAGE_URL.sub("[图片]", first_intent)
+    text = IMAGE_URL.sub("[图片]", first_intent)
     text = _URL.sub("[链接]", text)
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= DESCRIPTION_MAX else text[:DESCRIPTION_MAX - 1].rstrip() + "…"

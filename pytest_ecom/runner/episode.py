@@ -173,6 +173,8 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
             t0 = time.perf_counter()
             try:
                 result = setup.tools.call(setup.store, fn["name"], fn["arguments"])
+            except ProviderError as exc:  # a model the tool asks (a vision model) failed, not the tool
+                raise EpisodeError("provider", f"{fn['name']}: {exc}", traj, short_traceback()) from exc
             except Exception as exc:
                 raise EpisodeError("tool", f"{fn['name']} raised {type(exc).__name__}: {exc}", traj,
                                    short_traceback()) from exc

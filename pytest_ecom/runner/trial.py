@@ -53,7 +53,7 @@ async def run_trial(prepared: PreparedTask, agent: AgentSpec, trial: int,
     """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``."""
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
-    store = prepared.domain.new_store()
+    store = prepared.new_store()
     instance = make_agent(agent, context, prepared, Trajectory(store=store))
     if isinstance(instance, EpisodeError):
         return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)

@@ -162,6 +162,10 @@ class Task(_Model):
     agent: dict[str, str] = Field(
         default_factory=dict, description="context a real deployment would know (user id, shop); shown to the agent"
     )
+    images: dict[Annotated[str, Field(pattern=r"^https?://")], Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict,
+        description="what each image the customer links to shows: tools that look at images answer from it "
+                    "when the run has no vision model")
     expect: Expect
     limits: Limits = Field(default_factory=Limits)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pytest_ecom import vision
 from pytest_ecom.domains.ecom_bench._common import (
     nested_get,
     product_base,
@@ -21,8 +22,9 @@ from pytest_ecom.domains.ecom_bench._common import (
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolError
 
-NO_VISION_MODEL = "no vision model configured: get_image_info cannot look at images in this run"
-IMAGE_TABLE = "image_annotations"  # offline answers of get_image_info, keyed by image URL
+NO_VISION_MODEL = ("no vision model configured: get_image_info cannot look at images in this run "
+                   "(run with --vision-model, or describe the image under `images:` in the task file)")
+_LINK = re.compile(r"https?://[^\s\"'<>，。）)]+")
 
 
 @reference_tool("get_user_info_tool", writes=False)
@@ -56,19 +58,22 @@ def get_discount_info(store: Store, platform: str, shop_id: str) -> dict[str, An
 
 @reference_tool("get_image_info_tool", writes=False)
 def get_image_info(store: Store, summarized_query: str, needed_query: str, history_messages: str) -> dict[str, Any]:
-    """Offline: the annotations recorded for the image links in the call (table ``image_annotations``).
-
-    The reference asks a vision model; without one, an image nobody annotated cannot be seen.
-    """
+    """What the images linked in the call show: the run's vision model when one is configured
+    (``--vision-model``), else the task's notes (table ``image_annotations``), else an error
+    saying no vision model is configured."""
     if not history_messages.strip():
         raise ToolError("参数history_messages有错误，请重新输入（必须包含图片的完整链接）。")
     text = f"{history_messages}\n{summarized_query}\n{needed_query}"
-    found = sorted((text.find(url), url) for url in store.keys(IMAGE_TABLE) if url and url in text)
+    links = vision.image_urls(text) or _LINK.findall(text)
+    if not links:
+        raise ToolError("history_messages中没有图片链接：调用时必须包含完整图片链接")
+    if vision.configured() is not None:
+        answer = vision.describe(links, f"{summarized_query}\n{needed_query}".strip())
+        return {"图片链接": links[0] if len(links) == 1 else links, "图片信息": answer}
+    found = sorted((text.find(url), url) for url in store.keys(vision.IMAGE_TABLE) if url and url in text)
     if not found:
-        if not re.search(r"https?://", text):
-            raise ToolError("history_messages中没有图片链接：调用时必须包含完整图片链接")
         raise ToolError(NO_VISION_MODEL)
-    images = [{"图片链接": url, "图片信息": store.get(IMAGE_TABLE, url)} for _, url in found]
+    images = [{"图片链接": url, "图片信息": store.get(vision.IMAGE_TABLE, url)} for _, url in found]
     return images[0] if len(images) == 1 else {"图片": images}
 
 
