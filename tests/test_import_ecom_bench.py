@@ -325,6 +325,8 @@ def _fails(capsys, source: Path, out: Path) -> list[str]:
     (lambda d: d[1]["metadata"].update(outputs="保温杯"),
      "task [1] (index 1): field 'metadata.outputs' must be a list of non-empty strings"),
     (lambda d: d.append("oops"), "task [3]: expected an object with keys"),
+    (lambda d: d[2]["metadata"]["actions"][0]["arguments"].update(order_id="424242"),
+     "task [2] (index 2): field 'metadata.actions[0]': manage_urgent_tool fails on the data: 没有找到"),
 ])
 def test_a_bad_task_names_its_position_and_field(source, tmp_path, capsys, change, expected):
     _edit(source, change)

@@ -2,8 +2,9 @@
 
 The input is the benchmark's folder: ``tasks.json`` (an array of tasks ``{index, user_id, shop_id,
 platform, instruction, metadata: {actions, searches, outputs}}``), ``tools.json`` (the tools as
-served, names ending in ``_tool``) and ``data/`` (the store's tables; read only to check they are
-there and are JSON: the store itself is the ``ecom_bench`` domain's fixture).
+served, names ending in ``_tool``) and ``data/`` (the store's tables: the store itself is the
+``ecom_bench`` domain's fixture; the folder's tables are read to find each user's orders and to
+replay every task's golden actions with our tools, so a call that fails on the data is refused).
 
 Each task becomes one end-to-end task on store ``ecom_bench``:
 
@@ -17,8 +18,8 @@ Each task becomes one end-to-end task on store ``ecom_bench``:
   and ``outputs`` are copied as they are.
 
 Chinese text is kept as is. A structural problem (missing file or field, bad JSON, a call to a
-tool ``tools.json`` does not serve, an argument the tool does not take) is an error naming the
-task's position and field, and nothing is written.
+tool ``tools.json`` does not serve, an argument the tool does not take) or a golden action that
+fails on the data is an error naming the task's position and field, and nothing is written.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import Any
 from pytest_ecom.importers.common import BadInput, dump_yaml, model_problem, write_files
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.models import Task
+from pytest_ecom.store import Store
+from pytest_ecom.tools import ToolSet
 from pytest_ecom.vision import IMAGE_URL, image_urls
 
 BENCHMARK = "ECom-Bench"
@@ -272,16 +275,15 @@ def check_data(folder: Path) -> dict[str, dict[str, Any]]:
     return tables
 
 
-def read_folder(folder: Path) -> tuple[list[Any], dict[str, dict[str, Any]], dict[str, Any]]:
-    """The folder's tasks (unchecked), tools and orders table."""
+def read_folder(folder: Path) -> tuple[list[Any], dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The folder's tasks (unchecked), tools and tables."""
     if not folder.is_dir():
         raise BadInput([f"{folder}: no such folder (expected ECom-Bench's tasks.json, tools.json and data/)"])
     tasks = _read_json(folder / "tasks.json", "the benchmark's tasks")
     if not isinstance(tasks, list):
         raise BadInput([f"{folder / 'tasks.json'}: expected a JSON array of tasks, found a {type(tasks).__name__}"])
     tools = read_tools(folder / "tools.json")
-    tables = check_data(folder / "data")
-    return tasks, tools, tables["orders"]
+    return tasks, tools, check_data(folder / "data")
 
 
 # -- checking one task -------------------------------------------------------------------------
@@ -499,9 +501,27 @@ def convert_entry(entry: dict[str, Any], tools: dict[str, dict[str, Any]], order
     return Converted(index, relpath, data, tuple(unrecognised), tuple(link_ids), has_image)
 
 
-def convert(entries: list[Any], tools: dict[str, dict[str, Any]], orders: dict[str, Any]) -> list[Converted]:
+def replay_problems(entries: list[dict[str, Any]], tables: dict[str, dict[str, Any]]) -> list[str]:
+    """Each task's golden actions, replayed in order by our ``ecom_bench`` tools on the folder's data."""
+    from pytest_ecom.domains.ecom_bench import DOMAIN  # the tools only: the data is the folder's
+
+    tools = ToolSet(DOMAIN.tools)
+    problems = []
+    for i, entry in enumerate(entries):
+        store = Store(tables)
+        for j, call in enumerate(entry["metadata"]["actions"]):
+            name = served_name("actions", call["name"])
+            result = tools.call(store, name, call["arguments"])
+            if not result.ok:
+                problems.append(f"{_where(i, entry)}: field 'metadata.actions[{j}]': {name} fails on the data: "
+                                f"{result.error}")
+    return problems
+
+
+def convert(entries: list[Any], tools: dict[str, dict[str, Any]],
+            tables: dict[str, dict[str, Any]]) -> list[Converted]:
     """Every task converted and validated as a :class:`Task`, or :class:`BadInput` listing every
-    structural problem."""
+    structural problem and every golden action that fails on the data."""
     problems = [p for i, entry in enumerate(entries) for p in entry_problems(i, entry, tools)]
     seen: dict[int, int] = {}
     for i, entry in enumerate(entries):
@@ -512,9 +532,10 @@ def convert(entries: list[Any], tools: dict[str, dict[str, Any]], orders: dict[s
             seen.setdefault(index, i)
     if problems:
         raise BadInput(problems)
+    problems = replay_problems(entries, tables)
     converted = []
     for i, entry in enumerate(entries):
-        task = convert_entry(entry, tools, orders)
+        task = convert_entry(entry, tools, tables["orders"])
         problem = model_problem(Task, task.data, _where(i, entry), "task")
         if problem:
             problems.append(problem)
@@ -547,9 +568,9 @@ class EcomBenchResult:
 def import_ecom_bench(folder: Path, out: Path) -> EcomBenchResult:
     """Convert the benchmark in ``folder`` and write one task file per task under ``out``
     (all or nothing)."""
-    entries, tools, orders = read_folder(folder)
+    entries, tools, tables = read_folder(folder)
     try:
-        converted = convert(entries, tools, orders)
+        converted = convert(entries, tools, tables)
     except BadInput as exc:
         raise BadInput([f"{folder / 'tasks.json'}: {problem}" for problem in exc.problems]) from None
     files = {c.relpath: render(c) for c in converted}
