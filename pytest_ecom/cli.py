@@ -162,12 +162,36 @@ def cmd_merge(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_report(Path(args.out), merged)
+    if args.html:
+        from pytest_ecom.reporting.html import write_html
+
+        write_html(Path(args.html), merged)
     for line in summary_lines(merged["summary"], merged["fingerprint"]["agent"]):
         print(line)
     for v in verdicts:
         print(f"gate {v.gate}: {'PASS' if v.passed else 'FAIL'} — {v.reason}")
-    print(f"merged {len(args.reports)} report(s) into {args.out}")
+    print(f"merged {len(args.reports)} report(s) into {args.out}" + (f" and {args.html}" if args.html else ""))
     return 0 if all(v.passed for v in verdicts) else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pytest_ecom.compare import ReportError, common_k, compare_records, incomparable, load_report
+    from pytest_ecom.reporting.comparison import comparison_lines
+
+    try:
+        old, new = load_report(Path(args.old)), load_report(Path(args.new))
+        problem = incomparable(old["fingerprint"]["options"], new["fingerprint"]["options"], old["trials"],
+                               new["trials"])
+        if problem:
+            raise ReportError(f"{args.old} and {args.new} cannot be compared: {problem}")
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    k = common_k(old["fingerprint"]["options"]["repeat"], new["fingerprint"]["options"]["repeat"])
+    comparison = compare_records(old["trials"], new["trials"], k)
+    for line in comparison_lines(comparison, (args.old, old), (args.new, new), args.all):
+        print(line)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,9 +211,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("merge", help="merge shard reports (--ecom-shard) into one, optionally gating it")
     p.add_argument("reports", nargs="+", help="JSON reports written with --ecom-report")
     p.add_argument("--out", required=True, help="where to write the merged report")
+    p.add_argument("--html", default=None, metavar="PATH", help="also write the merged run's HTML report here")
     p.add_argument("--gate", action="append", default=[], help="as --ecom-gate; exit 1 when one fails")
     p.add_argument("--max-errors", type=int, default=0, help="with gates: trial errors allowed (default 0)")
     p.set_defaults(func=cmd_merge)
+    p = sub.add_parser(
+        "compare", help="per-task changes between two reports, and the change of pass^k with its interval",
+        description="Compare two JSON reports (--ecom-report) task by task: passed trials and pass^k before and "
+                    "after, newly failing / newly passing tasks, and the change of pass^k over the shared tasks "
+                    "with a 95%% paired bootstrap interval (k: the smaller repeat count of the two runs). "
+                    "Exit 0 whatever changed; 2 when a report cannot be read or the runs cannot be compared.")
+    p.add_argument("old", help="the report before (e.g. of the main branch)")
+    p.add_argument("new", help="the report after")
+    p.add_argument("--all", action="store_true", help="list every task, not only those whose pass^k moved")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS
+from pytest_ecom.persona_grid import variant_task
 from pytest_ecom.prepare import PreparedTask, claim_task_id, load_prepared
 from pytest_ecom.samples import PreparedSample, load_prepared_sample
 from pytest_ecom.session import STATE
@@ -41,6 +42,10 @@ class EcomFile(pytest.File):
     def skip_reason(self, prepared: Any) -> str | None:
         return None
 
+    def variants(self, prepared: Any) -> list[tuple[Any, str]]:
+        """What each group of trial items runs, and the prefix of their ``[...]`` id part."""
+        return [(prepared, "")]
+
     def collect(self) -> Iterator[TrialItem]:
         here = self.config.invocation_params.dir
         try:
@@ -53,8 +58,14 @@ class EcomFile(pytest.File):
         tags = list(prepared.tags)
         register_tag_markers(self.config, tags)
         n = settings.repeat
+        for target, prefix in self.variants(prepared):
+            yield from self._trials(prepared.id, target, prefix, n, tags, skip)
+
+    def _trials(self, task_id: str, prepared: Any, prefix: str, n: int, tags: list[str],
+                skip: str | None) -> Iterator[TrialItem]:
+        settings = self.config.stash[SETTINGS]
         for trial in range(1, n + 1):
-            name = f"{prepared.id}[{trial}-{n}]"
+            name = f"{task_id}[{prefix}{trial}-{n}]"
             # The id is given as a string so pytest >= 9.2 parses "[i-N]" as params, exactly as it
             # parses the ids stored by --lf; built from the name it would never match them.
             item = TrialItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}", prepared=prepared,
@@ -74,6 +85,13 @@ class TaskFile(EcomFile):
 
     def load(self) -> PreparedTask:
         return load_prepared(self.path, self.config.stash[STATE].spec_cache)
+
+    def variants(self, prepared: PreparedTask) -> list[tuple[Any, str]]:
+        """With ``--ecom-persona-grid``: one group per persona variant, ids ``task[calm-high-clear-i-N]``."""
+        grid = self.config.stash[SETTINGS].persona_grid
+        if grid is None:
+            return [(prepared, "")]
+        return [(variant_task(prepared, v), f"{v.label}-") for v in grid.variants()]
 
 
 class SampleFile(EcomFile):

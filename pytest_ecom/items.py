@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
+from pytest_ecom import metering
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.record import LAST_TURNS, make_record
 from pytest_ecom.runner import EpisodeError, TrialRun, run_trial
 from pytest_ecom.runner.episode import short_traceback
 from pytest_ecom.samples import PreparedSample, run_sample, score_sample
+from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.trial import reference_trajectory_checks, score_trajectory
 from pytest_ecom.session import STATE
 
@@ -47,7 +49,8 @@ class TrialItem(pytest.Item):
         state = self.config.stash[STATE]
         siblings = state.siblings.get(self.prepared.id, ())
         settings = state.settings
-        run = partial(run_sample, models=settings.models) if isinstance(self.prepared, PreparedSample) else run_trial
+        run = (partial(run_sample, models=settings.models) if isinstance(self.prepared, PreparedSample)
+               else partial(run_trial, user=settings.customer_model))
         self.run = state.pool.get(
             self.prepared.id, self.trial,
             lambda index: run(self.prepared, state.agent, index, state.agent_options, settings.timeout),
@@ -59,16 +62,9 @@ class TrialItem(pytest.Item):
 
     def runtest(self) -> None:
         assert self.run is not None
-        reference, checks = None, None
         try:
-            if isinstance(self.prepared, PreparedSample):
-                models = self.config.stash[STATE].settings.models
-                answer, reference = score_sample(self.prepared, self.run.trajectory, models)
-                dimensions = [answer]
-            else:
-                dimensions = score_trajectory(self.prepared, self.run.trajectory)
-                checks = reference_trajectory_checks(self.prepared, self.run.trajectory)
-                reference = all(checks.values())
+            with metering.using(self.run.meter):  # a judge's calls count for this trial
+                dimensions, reference, checks = self._score(self.run)
         except Exception as exc:  # a bug of ours must not make the trial vanish from the report
             error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", self.run.trajectory, short_traceback())
             self.run = replace(self.run, error=error)
@@ -78,6 +74,15 @@ class TrialItem(pytest.Item):
         self.record = make_record(self.run, self.repeat, dimensions, reference, scoring, checks)
         if self.record["outcome"] != "pass":
             raise TrialFailed()
+
+    def _score(self, run: TrialRun) -> tuple[list[Dimension], bool | None, dict[str, bool] | None]:
+        """Our dimensions, the reference benchmark's verdict and, for a task, its checks."""
+        if isinstance(self.prepared, PreparedSample):
+            models = self.config.stash[STATE].settings.models
+            answer, reference = score_sample(self.prepared, run.trajectory, models)
+            return [answer], reference, None
+        checks = reference_trajectory_checks(self.prepared, run.trajectory)
+        return score_trajectory(self.prepared, run.trajectory), all(checks.values()), checks
 
     def teardown(self) -> None:
         self.run = None  # the trajectory is not needed once the record exists
@@ -148,6 +153,8 @@ def _turn_line(entry: dict[str, Any]) -> str:
         calls = ", ".join(f"{c['function']['name']}({_clip(c['function']['arguments'], 80)})" for c in entry["tool_calls"])
         return f"agent calls {calls}"
     who = {"user": "customer", "assistant": "agent"}.get(role, role)
+    if entry.get("fault"):  # the simulated customer's faulty message (users/faults.py)
+        who += f" ({entry['fault']})"
     return f"{who}: {_clip(entry.get('content') or '')}"
 
 

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from pytest_ecom.gates import Gate, GateSyntaxError
+from pytest_ecom.llm import CallSettings
+from pytest_ecom.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
 from pytest_ecom.scoring.model_scorers import ScoringModels
+from pytest_ecom.users.llm_customer import CustomerModel
 
 SETTINGS = pytest.StashKey["Settings"]()
 
@@ -27,47 +30,67 @@ class Settings:
     timeout: float | None
     scoring: str = "default"
     include_malformed: bool = False
+    html: Path | None = None  # --ecom-html: the self-contained HTML report
     models: ScoringModels = ScoringModels()
     agent_model: str | None = None
     agent_base_url: str | None = None
     vision_model: str | None = None  # --vision-model: tools that look at images ask it
+    calls: CallSettings = CallSettings()  # retries, sampling, prices and cassettes of every model call
     vision_base_url: str | None = None
+    user_model: str | None = None  # --user-model: a model plays the customer (default: its script)
+    user_base_url: str | None = None
+    persona_grid: PersonaGrid | None = None  # --ecom-persona-grid: every task once per persona variant
     gates: tuple[Gate, ...] = ()
     max_errors: int = 0
     log: Path | None = None
     shard: tuple[int, int] | None = None  # (i, n): this run takes share i of n
+    resume: Path | None = None  # --ecom-resume: a log whose trials are not run again
+    baseline: Path | None = None  # --ecom-baseline: gate on regression against this report
+    max_drop: float = 0.05  # --ecom-max-drop: the drop of pass^k the baseline gate tolerates
+    progress: float = 10.0  # --ecom-progress: seconds between progress lines (0: none)
+
+    @property
+    def customer_model(self) -> CustomerModel | None:
+        """The model playing the customer, or None for the scripted customer."""
+        return CustomerModel(self.user_model, self.user_base_url) if self.user_model else None
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
         parts = ["pytest", nodeid, f"--agent={self.agent}", f"--repeat={self.repeat}"]
-        if self.agent_model:
-            parts.append(f"--agent-model={self.agent_model}")
-        if self.agent_base_url:
-            parts.append(f"--agent-base-url={self.agent_base_url}")
-        if self.vision_model:
-            parts.append(f"--vision-model={self.vision_model}")
-        if self.vision_base_url:
-            parts.append(f"--vision-base-url={self.vision_base_url}")
+        parts += _valued(("--agent-model", self.agent_model), ("--agent-base-url", self.agent_base_url),
+                         ("--vision-model", self.vision_model), ("--vision-base-url", self.vision_base_url),
+                         ("--user-model", self.user_model), ("--user-base-url", self.user_base_url))
+        if self.persona_grid is not None:  # the variant's item exists only with the grid
+            parts.append(f"--ecom-persona-grid={self.persona_grid.expression}")
         if self.timeout is not None:
             parts.append(f"--ecom-timeout={self.timeout:g}")
         if self.scoring != "default":
             parts.append(f"--ecom-scoring={self.scoring}")
         if self.include_malformed:
             parts.append("--ecom-include-malformed")
-        for option, value in (("--embedding-model", self.models.embedding_model),
-                              ("--embedding-base-url", self.models.embedding_base_url),
-                              ("--judge-model", self.models.judge_model),
-                              ("--judge-base-url", self.models.judge_base_url)):
-            if value:
-                parts.append(f"{option}={value}")
+        parts += _valued(("--embedding-model", self.models.embedding_model),
+                         ("--embedding-base-url", self.models.embedding_base_url),
+                         ("--judge-model", self.models.judge_model),
+                         ("--judge-base-url", self.models.judge_base_url),
+                         ("--model-temperature", f"{self.calls.temperature:g}" if self.calls.temperature else None),
+                         ("--model-max-tokens", self.calls.max_tokens),
+                         ("--ecom-replay", self.calls.replay))  # the same answers, offline
         return shlex.join(parts)
 
     def fingerprint_options(self) -> dict[str, object]:
         return {"repeat": self.repeat, "timeout": self.timeout, "scoring": self.scoring,
                 "include_malformed": self.include_malformed, "agent_model": self.agent_model,
-                "vision_model": self.vision_model,
+                "vision_model": self.vision_model, "temperature": self.calls.temperature,
+                "max_tokens": self.calls.max_tokens,
+                "user_model": self.user_model,
+                "persona_grid": self.persona_grid.expression if self.persona_grid is not None else None,
                 "embedding_model": self.models.embedding_model,
                 "judge_model": self.models.judge_model}
+
+
+def _valued(*options: tuple[str, object]) -> list[str]:
+    """``--option=value`` for each option that has a value."""
+    return [f"{option}={value}" for option, value in options if value is not None and value != ""]
 
 
 def _whole_number(minimum: int) -> Callable[[str], int]:
@@ -96,6 +119,42 @@ def _gate(text: str) -> Gate:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _model_options(group: pytest.OptionGroup, role: str, help: str) -> None:
+    """``--<role>-model`` and ``--<role>-base-url`` (an OpenAI-compatible endpoint serving it)."""
+    group.addoption(f"--{role}-model", default=None, metavar="MODEL", help=help)
+    group.addoption(f"--{role}-base-url", default=None, metavar="URL",
+                    help=f"OpenAI-compatible endpoint serving --{role}-model")
+
+
+def _price(text: str) -> tuple[str, tuple[float, float]]:
+    model, _, prices = text.rpartition("=")
+    try:
+        given, out = (float(p) for p in prices.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected MODEL=INPUT,OUTPUT in USD per million tokens, "
+                                         "e.g. openai/my-bot=0.15,0.6") from None
+    if not model or given < 0 or out < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected MODEL=INPUT,OUTPUT (non-negative USD per million tokens)")
+    return model, (given, out)
+
+
+def _persona_grid(text: str) -> PersonaGrid:
+    try:
+        return parse_grid(text)
+    except GridSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (a drop of pass^k), got {text}")
+    return value
+
+
 def _shard(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not m or not 1 <= int(m[1]) <= int(m[2]):
@@ -118,6 +177,16 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _non_negative_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, got {text}")
+    return value
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ecom", "pytest-ecom: benchmark e-commerce agents")
     group.addoption("--agent", default=None, metavar="NAME",
@@ -127,28 +196,42 @@ def add_options(parser: pytest.Parser) -> None:
                     help="trials per task (items id[1-N] .. id[N-N]); pass^k is reported for k <= N. Default 1, "
                          "or N when the arguments name trials like 'file::id[2-N]'")
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
+    group.addoption("--ecom-html", default=None, metavar="PATH",
+                    help="write a self-contained HTML report here (pass^k curve, breakdowns, every trial)")
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
                     help="how trials pass: our rules (default) or the reference benchmarks' (ECom-Bench's reward "
                          "for tasks, EComStage's substring rule for label samples); the report shows both")
-    group.addoption("--agent-model", default=None, metavar="MODEL",
-                    help="the model of --agent=litellm (any litellm model, e.g. openai/gpt-4o-mini)")
-    group.addoption("--agent-base-url", default=None, metavar="URL",
-                    help="OpenAI-compatible endpoint serving --agent-model")
-    group.addoption("--vision-model", default=None, metavar="MODEL",
-                    help="a litellm vision model for tools that look at images (ECom-Bench's get_image_info); "
-                         "without it they answer from the task's `images:` notes")
-    group.addoption("--vision-base-url", default=None, metavar="URL",
-                    help="OpenAI-compatible endpoint serving --vision-model")
-    group.addoption("--embedding-model", default=None, metavar="MODEL",
-                    help="litellm model for embedding similarity of free-text samples (default: token F1)")
-    group.addoption("--embedding-base-url", default=None, metavar="URL",
-                    help="OpenAI-compatible endpoint serving --embedding-model")
-    group.addoption("--judge-model", default=None, metavar="MODEL",
-                    help="litellm model grading samples whose scorer is judge (0-2)")
-    group.addoption("--judge-base-url", default=None, metavar="URL",
-                    help="OpenAI-compatible endpoint serving --judge-model")
+    _model_options(group, "agent", "the model of --agent=litellm (any litellm model, e.g. openai/gpt-4o-mini)")
+    group.addoption("--ecom-retries", type=_non_negative_int, default=3, metavar="N",
+                    help="retries of a model call after a rate limit, timeout, connection failure or 5xx "
+                         "(default 3; then the trial is an error)")
+    group.addoption("--ecom-backoff", type=_positive_seconds, default=1.0, metavar="S",
+                    help="first wait before a retry, doubled each time, with jitter (default 1 s)")
+    group.addoption("--model-temperature", type=float, default=0.0, metavar="T",
+                    help="sampling temperature of every model call (default 0; recorded in the report)")
+    group.addoption("--model-max-tokens", type=_positive_int, default=None, metavar="N",
+                    help="max tokens of every model reply (default: the model's)")
+    group.addoption("--ecom-price", type=_price, action="append", default=None, metavar="MODEL=IN,OUT",
+                    help="USD per million input and output tokens of a model litellm has no price for "
+                         "(repeatable); without one its cost is reported as unknown")
+    group.addoption("--ecom-record", default=None, metavar="DIR",
+                    help="write every model call of the run to cassettes in DIR")
+    group.addoption("--ecom-replay", default=None, metavar="DIR",
+                    help="answer every model call from the cassettes in DIR (no network; a missing or "
+                         "changed call is a trial error)")
+    _model_options(group, "vision", "a litellm vision model for tools that look at images (ECom-Bench's "
+                                    "get_image_info); without it they answer from the task's `images:` notes")
+    _model_options(group, "user", "a litellm model plays the customer from the task's goal and persona "
+                                  "(default: the offline scripted customer)")
+    group.addoption("--ecom-persona-grid", type=_persona_grid, default=None, metavar="GRID",
+                    help="run every task once per persona variant, e.g. "
+                         "'emotion=calm,angry patience=high,low style=clear,vague' (ids task[calm-high-clear-1-N]); "
+                         "the summary adds pass^k per dimension value. Meant for --user-model")
+    _model_options(group, "embedding",
+                   "litellm model for embedding similarity of free-text samples (default: token F1)")
+    _model_options(group, "judge", "litellm model grading samples whose scorer is judge (0-2)")
     group.addoption("--ecom-include-malformed", action="store_true",
                     help="also run samples an importer flagged as malformed (skipped by default)")
     group.addoption("--ecom-gate", type=_gate, action="append", default=[], metavar="GATE",
@@ -158,6 +241,17 @@ def add_options(parser: pytest.Parser) -> None:
                     help="with gates: trial errors allowed before the run fails (default 0)")
     group.addoption("--ecom-log", default=None, metavar="PATH",
                     help="append every finished trial's record to this JSON-lines file as it ends")
+    group.addoption("--ecom-baseline", default=None, metavar="REPORT",
+                    help="gate on regression against a saved JSON report: fail when pass^k dropped by more than "
+                         "--ecom-max-drop and a paired bootstrap over the shared tasks says the drop is real")
+    group.addoption("--ecom-max-drop", type=_fraction, default=None, metavar="DROP",
+                    help="with --ecom-baseline: the drop of pass^k tolerated (default 0.05)")
+    group.addoption("--ecom-progress", type=_non_negative_seconds, default=10.0, metavar="SECONDS",
+                    help="print trials done / total (and cost so far) at most every SECONDS on long runs "
+                         "(default 10; 0: never; never with -q)")
+    group.addoption("--ecom-resume", default=None, metavar="PATH",
+                    help="resume a stopped run from its --ecom-log file: run only the trials not yet in it; "
+                         "the summary and report cover all (give --ecom-log=PATH too to keep logging there)")
     group.addoption("--ecom-shard", type=_shard, default=None, metavar="I/N",
                     help="run share I of N of the tasks (stable across machines; a task's trials stay together); "
                          "merge the shards' reports with `pytest-ecom merge`")
@@ -165,7 +259,7 @@ def add_options(parser: pytest.Parser) -> None:
                     help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
 
 
-_TRIAL_ID = re.compile(r"::[^:]+\[\d+-(\d+)\]$")
+_TRIAL_ID = re.compile(r"::[^:]+\[(?:[^\[\]]*-)?\d+-(\d+)\]$")  # id[2-3], or with a persona variant id[calm-2-3]
 
 
 def _repeat(config: pytest.Config) -> int:
@@ -177,12 +271,20 @@ def _repeat(config: pytest.Config) -> int:
     return counts.pop() if len(counts) == 1 else 1
 
 
+def _max_drop(config: pytest.Config) -> float:
+    given = config.getoption("--ecom-max-drop")
+    if given is not None and not config.getoption("--ecom-baseline"):
+        raise pytest.UsageError("--ecom-max-drop needs --ecom-baseline=REPORT: the report to compare with")
+    return 0.05 if given is None else given
+
+
 def read_settings(config: pytest.Config) -> Settings:
     report = config.getoption("--ecom-report")
     return Settings(
         agent=config.getoption("--agent"),
         repeat=_repeat(config),
         report=Path(report) if report else None,
+        html=Path(html) if (html := config.getoption("--ecom-html")) else None,
         concurrency=config.getoption("--ecom-concurrency"),
         timeout=config.getoption("--ecom-timeout"),
         scoring=config.getoption("--ecom-scoring"),
@@ -192,9 +294,22 @@ def read_settings(config: pytest.Config) -> Settings:
         agent_model=config.getoption("--agent-model"),
         agent_base_url=config.getoption("--agent-base-url"),
         vision_model=config.getoption("--vision-model"),
+        calls=CallSettings(
+            retries=config.getoption("--ecom-retries"), backoff_s=config.getoption("--ecom-backoff"),
+            temperature=config.getoption("--model-temperature"), max_tokens=config.getoption("--model-max-tokens"),
+            prices=dict(config.getoption("--ecom-price") or ()),
+            record=Path(record) if (record := config.getoption("--ecom-record")) else None,
+            replay=Path(replay) if (replay := config.getoption("--ecom-replay")) else None),
         vision_base_url=config.getoption("--vision-base-url"),
+        user_model=config.getoption("--user-model"),
+        user_base_url=config.getoption("--user-base-url"),
+        persona_grid=config.getoption("--ecom-persona-grid"),
         gates=tuple(config.getoption("--ecom-gate")),
         max_errors=config.getoption("--ecom-max-errors"),
         log=Path(log) if (log := config.getoption("--ecom-log")) else None,
         shard=config.getoption("--ecom-shard"),
+        resume=Path(resume) if (resume := config.getoption("--ecom-resume")) else None,
+        baseline=Path(baseline) if (baseline := config.getoption("--ecom-baseline")) else None,
+        max_drop=_max_drop(config),
+        progress=config.getoption("--ecom-progress"),
     )

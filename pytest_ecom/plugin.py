@@ -10,23 +10,30 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom import hookspecs, vision
+from pytest_ecom import hookspecs, llm, vision
 from pytest_ecom.agents import UnknownAgent, resolve_agent
 from pytest_ecom.collect import SampleFile, TaskFile
-from pytest_ecom.gates import evaluate_all
+from pytest_ecom.compare import (ReportError, common_k, compare_records, incomparable, load_report,
+                                 refused_verdict, regression_verdict, scored_differently)
+from pytest_ecom.gates import Verdict, evaluate_all
 from pytest_ecom.items import TrialItem
 from pytest_ecom.options import SETTINGS, add_options, read_settings, shard_of
 from pytest_ecom.prepare import forget_dependency_stamps
 from pytest_ecom.record import properties
+from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import build_report, write_report
+from pytest_ecom.reporting.progress import Progress, ProgressHooks
 from pytest_ecom.reporting.terminal import summary_lines
+from pytest_ecom.resume import ResumeError, ResumeLog, open_log, read_log, run_fingerprint
+from pytest_ecom.resume import plan as resume_plan
 from pytest_ecom.runner import TrialPool
 from pytest_ecom.scoring.summary import summarize
 from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 from pytest_ecom.spec_cache import SpecCache
-from pytest_ecom.xdist import XdistHooks, send_deselected, worker_runs_whole_tasks
+from pytest_ecom.xdist import (XdistHooks, resume_done_from_controller, send_deselected, send_resumed,
+                               worker_runs_whole_tasks)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -76,13 +83,34 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.vision_base_url and not settings.vision_model:
         raise pytest.UsageError("--vision-base-url needs --vision-model")
     vision.configure(settings.vision_model, settings.vision_base_url)
+    if settings.calls.record and settings.calls.replay:
+        raise pytest.UsageError("--ecom-record and --ecom-replay exclude each other: record once, then replay")
+    if settings.calls.replay and not settings.calls.replay.is_dir():
+        raise pytest.UsageError(f"--ecom-replay: no cassette folder {settings.calls.replay} "
+                                "(record one first with --ecom-record)")
+    llm.configure(settings.calls)
     if settings.agent == "litellm" and not settings.agent_model:
         raise pytest.UsageError("--agent=litellm needs --agent-model, e.g. --agent-model=openai/gpt-4o-mini")
+    if settings.user_base_url and not settings.user_model:
+        raise pytest.UsageError("--user-base-url needs --user-model (the model that plays the customer)")
+    fingerprint = run_fingerprint(settings.agent, settings.fingerprint_options())
+    controller = not _is_worker(config)  # reads the files once (the resumed log before --ecom-log appends)
+    resume_log = _read_resume_log(config, settings.resume, fingerprint) if settings.resume and controller else None
+    baseline = _load_baseline(settings.baseline, settings.fingerprint_options()) if settings.baseline and controller \
+        else None
     state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None,
                      {"agent_model": settings.agent_model, "agent_base_url": settings.agent_base_url})
+    state.resume_log = resume_log
+    state.baseline = baseline
+    if resume_log is not None:
+        state.resume_done = resume_log.done()
+    elif settings.resume is not None:  # an xdist worker: the controller read the log
+        state.resume_done = resume_done_from_controller(config)
     if settings.log is not None and not _is_worker(config):
-        settings.log.parent.mkdir(parents=True, exist_ok=True)
-        state.log = settings.log.open("a", encoding="utf-8")
+        state.log = open_log(settings.log, fingerprint, resumed=resume_log is not None)
+    if not _is_worker(config) and settings.progress > 0 and config.get_verbosity() >= 0:
+        state.progress = Progress(settings.progress, lambda line: _write_line(config, line))
+        config.pluginmanager.register(ProgressHooks(state.progress), "ecom-progress")
     if getattr(config, "cache", None) is not None:  # pytest's cacheprovider is active
         state.spec_cache = SpecCache(config.cache.mkdir("pytest-ecom") / "specs.pickle")
     config.stash[STATE] = state
@@ -99,6 +127,38 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _write_line(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    reporter.ensure_newline()
+    if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):
+        reporter.write("\n")  # xdist's letters leave the line open without telling the reporter
+    reporter.write_line(line)
+
+
+def _read_resume_log(config: pytest.Config, path: Path, fingerprint: dict[str, Any]) -> ResumeLog:
+    try:
+        log = read_log(path, fingerprint)
+    except ResumeError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    for problem in log.skipped:  # a line cut short by the interruption: warned about, the rest kept
+        config.issue_config_time_warning(pytest.PytestWarning(problem), stacklevel=2)
+    return log
+
+
+def _load_baseline(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """The baseline report, refused before anything runs when it is unreadable or scored otherwise."""
+    try:
+        baseline = load_report(path)
+    except ReportError as exc:
+        raise pytest.UsageError(f"--ecom-baseline: {exc}") from None
+    problem = scored_differently(baseline["fingerprint"]["options"], options)
+    if problem:
+        raise pytest.UsageError(f"--ecom-baseline: {path} cannot be compared with this run: {problem}")
+    return baseline
+
+
 class EcomSession:
     """Per-session hooks, registered in ``pytest_configure`` (the pattern of pytest's junitxml)."""
 
@@ -113,6 +173,8 @@ class EcomSession:
             problem = self.state.spec_cache.save()
             if problem:
                 warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
+        if self.state.progress is not None:
+            self.state.progress.total = sum(isinstance(item, TrialItem) for item in session.items)
         if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
             return
         siblings: dict[str, list[int]] = {}
@@ -140,6 +202,8 @@ class EcomSession:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.state.resume_done:
+            self._deselect_resumed(config, items)
         shard = self.state.settings.shard
         if shard is None:
             return
@@ -152,6 +216,27 @@ class EcomSession:
             items[:] = keep
             config.hook.pytest_deselected(items=drop)
 
+    def _deselect_resumed(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Leave out the trials the resumed log already has (the same on every xdist worker)."""
+        trials = [i for i in items if isinstance(i, TrialItem)]
+        found = resume_plan(((i.prepared.id, i.trial, i.prepared.digest) for i in trials), self.state.resume_done)
+        self.state.resumed, self.state.stale = set(found.resumed), set(found.stale)
+        drop = [i for i in trials if (i.prepared.id, i.trial) in found.resumed]
+        if drop:
+            dropped = set(map(id, drop))
+            items[:] = [i for i in items if id(i) not in dropped]
+            config.hook.pytest_deselected(items=drop)
+
+    def _add_resumed(self, session: pytest.Session) -> None:
+        """Put the logged trials into this run's records; without gates, the exit code is
+        then the one the whole run would have had."""
+        assert self.state.resume_log is not None
+        logged = [self.state.resume_log.records[key] for key in sorted(self.state.resumed)]
+        self.state.records[:0] = logged
+        if logged and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            bad = any(r["outcome"] != "pass" for r in logged)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED if bad else pytest.ExitCode.OK
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "ecom_record", None)
         if record is not None and not _is_worker(self.config):
@@ -162,8 +247,23 @@ class EcomSession:
 
     def _report(self) -> dict[str, Any]:
         s = self.state.settings
-        return build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
-                            selection_options(self.config), self.state.verdicts)
+        report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
+                              selection_options(self.config), self.state.verdicts)
+        if self.state.comparison is not None:  # only with --ecom-baseline: the per-task changes
+            report["baseline"] = {"report": str(s.baseline), **self.state.comparison.as_dict()}
+        return report
+
+    def _baseline_verdict(self) -> Verdict:
+        """This run against ``--ecom-baseline`` (see pytest_ecom.compare for the rule)."""
+        s, baseline = self.state.settings, self.state.baseline
+        assert baseline is not None and s.baseline is not None
+        k = common_k(baseline["fingerprint"]["options"]["repeat"], s.repeat)
+        problem = incomparable(baseline["fingerprint"]["options"], s.fingerprint_options(), baseline["trials"],
+                               self.state.records)
+        if problem:
+            return refused_verdict(s.max_drop, k, problem, str(s.baseline))
+        self.state.comparison = compare_records(baseline["trials"], self.state.records, k)
+        return regression_verdict(self.state.comparison, s.max_drop, str(s.baseline))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.state.pool is not None:
@@ -171,18 +271,26 @@ class EcomSession:
             self.state.pool = None
         if _is_worker(self.config):
             send_deselected(self.config, self.state.deselected)
+            send_resumed(self.config, self.state.resumed, self.state.stale)
             return
         if self.state.log is not None:
             self.state.log.close()
+        if self.state.resume_log is not None:
+            self._add_resumed(session)
         s = self.state.settings
-        if s.gates:
-            self.state.verdicts = evaluate_all(s.gates, self.state.records, s.max_errors)
+        if s.gates or self.state.baseline is not None:
+            self.state.verdicts = evaluate_all(s.gates, self.state.records)
+            if self.state.baseline is not None:
+                self.state.verdicts.append(self._baseline_verdict())
+            self.state.verdicts += evaluate_all((), self.state.records, s.max_errors)  # the errors gate, last
             if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
                 # Gates decide: failed trials alone do not fail the run (an agent fails some).
                 passed = all(v.passed for v in self.state.verdicts)
                 session.exitstatus = pytest.ExitCode.OK if passed else pytest.ExitCode.TESTS_FAILED
         if s.report is not None:
             write_report(s.report, self._report())
+        if s.html is not None:
+            write_html(s.html, self._report())
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.state.records:
@@ -192,15 +300,31 @@ class EcomSession:
         summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config))
         for line in summary_lines(summary, s.agent):
             terminalreporter.write_line(line)
+        if self.state.resume_log is not None:
+            for line in self._resume_lines():
+                terminalreporter.write_line(line)
         for verdict in self.state.verdicts:
             terminalreporter.write_line(f"gate {verdict.gate}: {'PASS' if verdict.passed else 'FAIL'} — {verdict.reason}")
         if s.report is not None:
             terminalreporter.write_line(f"JSON report: {s.report}")
+        if s.html is not None:
+            terminalreporter.write_line(f"HTML report: {s.html}")
+
+    def _resume_lines(self) -> list[str]:
+        assert self.state.resume_log is not None
+        resumed = len(self.state.resumed)
+        lines = [f"resumed from {self.state.settings.resume}: {resumed} logged trial(s) taken from the log, "
+                 f"{len(self.state.records) - resumed} run now"]
+        if self.state.stale:
+            lines.append(f"resumed: {len(self.state.stale)} task(s) changed since they were logged, all their "
+                         f"trials ran again: {', '.join(sorted(self.state.stale))}")
+        return lines
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     vision.configure(None)
-    for name in ("ecom-session", "ecom-xdist"):
+    llm.configure(llm.CallSettings())
+    for name in ("ecom-session", "ecom-xdist", "ecom-progress"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)

@@ -54,12 +54,17 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         "turns": traj.turns,
         "tool_calls": len(traj.calls),
         "timings": {k: round(v, 6) for k, v in traj.timings.items()},
-        "tokens": None,  # filled by model-backed agents and customers
-        "cost_usd": None,
+        # model usage per role (agent, customer, judge, vision); cost None when unknown
+        "tokens": run.meter.tokens() if run.meter is not None else None,
+        "cost_usd": _rounded(run.meter.cost_usd) if run.meter is not None and run.meter.roles else None,
     }
     # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
     record["transcript"] = None if outcome == "pass" else [{k: v for k, v in e.items() if v is not None} for e in traj.transcript]
     return record
+
+
+def _rounded(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 8)
 
 
 def properties(record: dict[str, Any]) -> list[tuple[str, str]]:

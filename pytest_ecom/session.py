@@ -8,8 +8,11 @@ from typing import Any, TextIO
 import pytest
 
 from pytest_ecom.agents import AgentSpec
+from pytest_ecom.compare import Comparison
 from pytest_ecom.gates import Verdict
 from pytest_ecom.options import Settings
+from pytest_ecom.reporting.progress import Progress
+from pytest_ecom.resume import ResumeLog, TrialKey
 from pytest_ecom.runner import TrialPool
 from pytest_ecom.spec_cache import SpecCache
 
@@ -28,6 +31,15 @@ class RunState:
     spec_cache: SpecCache | None = None
     log: TextIO | None = None  # --ecom-log, appended as trials finish
     verdicts: list[Verdict] = field(default_factory=list)
+    # --ecom-resume: the log (read by the controller only), the logged trials as
+    # (task, trial, digest) for every process, and what the collection made of them
+    resume_log: ResumeLog | None = None
+    resume_done: list[tuple[str, int, str]] = field(default_factory=list)
+    resumed: set[TrialKey] = field(default_factory=set)  # collected trials taken from the log
+    stale: set[str] = field(default_factory=set)  # tasks changed since logged: run again
+    baseline: dict[str, Any] | None = None  # --ecom-baseline: the saved report (controller only)
+    comparison: Comparison | None = None  # this run against the baseline, once it is gated
+    progress: Progress | None = None  # the progress line (controller only)
 
 
 STATE = pytest.StashKey[RunState]()

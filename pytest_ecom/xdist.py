@@ -6,6 +6,9 @@
 - Workers tell the controller which tasks they deselected, through
   ``workeroutput`` (the controller never collects), so the summary can say
   that pass^k covers a subset.
+- ``--ecom-resume``: the controller reads the log once and hands every worker the
+  logged trials through ``workerinput``; each worker deselects the same items (xdist
+  needs identical collections) and reports back which it took from the log.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
 GROUPED = "ecom_grouped"
 DESELECTED = "ecom_deselected"
+RESUME_DONE = "ecom_resume_done"  # controller → workers: [(task, trial, digest)] already logged
+RESUMED = "ecom_resumed"  # workers → controller: [(task, trial)] taken from the log
+STALE = "ecom_stale"  # workers → controller: tasks changed since logged
 
 
 def task_scope(nodeid: str) -> str | None:
@@ -56,10 +62,20 @@ class XdistHooks:
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[GROUPED] = self.config.getvalue("dist") in ("load", "loadfile", "loadscope")
+        node.workerinput[RESUME_DONE] = [list(done) for done in self.config.stash[STATE].resume_done]
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        progress = self.config.stash[STATE].progress
+        if progress is not None and progress.total is None:  # every worker collects the same
+            progress.total = sum(task_scope(nodeid) is not None for nodeid in ids)
 
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         deselected = getattr(node, "workeroutput", {}).get(DESELECTED, [])
-        self.config.stash[STATE].deselected.update(deselected)
+        state = self.config.stash[STATE]
+        state.deselected.update(deselected)
+        output = getattr(node, "workeroutput", {})
+        state.resumed.update((task, trial) for task, trial in output.get(RESUMED, []))
+        state.stale.update(output.get(STALE, []))
 
 
 def worker_runs_whole_tasks(config: pytest.Config) -> bool:
@@ -69,3 +85,14 @@ def worker_runs_whole_tasks(config: pytest.Config) -> bool:
 
 def send_deselected(config: pytest.Config, tasks: set[str]) -> None:
     config.workeroutput[DESELECTED] = sorted(tasks)  # type: ignore[attr-defined]
+
+
+def resume_done_from_controller(config: pytest.Config) -> list[tuple[str, int, str]]:
+    """On a worker: the logged trials the controller read from ``--ecom-resume``."""
+    done = getattr(config, "workerinput", {}).get(RESUME_DONE, [])
+    return [(str(task), int(trial), str(digest)) for task, trial, digest in done]
+
+
+def send_resumed(config: pytest.Config, resumed: set[tuple[str, int]], stale: set[str]) -> None:
+    config.workeroutput[RESUMED] = [list(key) for key in sorted(resumed)]  # type: ignore[attr-defined]
+    config.workeroutput[STALE] = sorted(stale)  # type: ignore[attr-defined]

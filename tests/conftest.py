@@ -170,6 +170,16 @@ class MiniProject:
         conftest = self.path / "conftest.py"
         conftest.write_text(conftest.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
 
+    def assert_oracle_run_never_imports_litellm(self, *args: str) -> None:
+        """``pytest --agent=oracle ARGS`` in a fresh interpreter passes and leaves litellm unimported."""
+        script = ("import sys, pytest\n"
+                  f"code = pytest.main(['-q', '-p', 'no:cacheprovider', '--agent=oracle', *{list(args)!r}])\n"
+                  "assert 'litellm' not in sys.modules, 'litellm was imported'\n"
+                  "sys.exit(int(code))\n")
+        self.write("run_oracle.py", script)
+        result = self.pytester.run(sys.executable, "run_oracle.py")
+        assert result.ret == 0, result.stdout.str() + result.stderr.str()
+
     def report(self, name: str = "report.json") -> dict[str, Any]:
         return json.loads((self.path / name).read_text(encoding="utf-8"))
 

@@ -2,11 +2,13 @@
 
 - ``POST /v1/embeddings``: a deterministic bag-of-words vector per input text;
 - ``POST /v1/chat/completions``: with tools, a support agent that looks up the 6-digit order
-  number the customer gave (``get_order``) and then reports the tool's answer; without tools, a
-  judge giving ``{"score": 2}`` when the reply to grade holds the reference answer's first three
-  words, else ``{"score": 0}``; with a model name containing ``vision``, a vision model naming
-  the images it was sent (``vision_content``);
-- any model whose name contains ``broken`` gets HTTP 401 (a provider failure).
+  number the customer gave (``get_order``) and then reports the tool's answer; without tools and
+  with a model name containing ``customer``, a simulated customer (see ``customer_content``);
+  otherwise a judge giving ``{"score": 2}`` when the reply to grade holds the reference answer's
+  first three words, else ``{"score": 0}``; with a model name containing ``vision``, a vision
+  model naming the images it was sent (``vision_content``);
+- any model whose name contains ``broken`` gets HTTP 401 (a provider failure); ``fail()`` makes the
+  next requests of a model fail with a chosen status, ``latency_s`` delays every request.
 Every request is kept in ``requests`` so tests can see what was sent.
 """
 
@@ -16,6 +18,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -39,6 +42,30 @@ def agent_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
     call = {"id": "call_1", "type": "function",
             "function": {"name": "get_order", "arguments": json.dumps({"order_id": found.group()})}}
     return {"role": "assistant", "content": None, "tool_calls": [call]}
+
+
+# Customers that go wrong on purpose, chosen by a word in the model name.
+FAULTY_CUSTOMERS = {
+    "repeat": "Hello? Is anyone there?",  # says the same thing every turn
+    "invent": "Please cancel order 999999 right away.",  # an order id its goal does not hold
+    "role": "Hello! How can I help you today?",  # talks like the assistant
+    "quitter": "Never mind. ###STOP###",  # leaves before the agent did anything
+    "human": "I want to talk to a real person. ###HUMAN###",  # asks for a human
+}
+
+
+def customer_content(model: str, messages: list[dict[str, Any]]) -> str:
+    """A customer following the role-play prompt: it asks for help (angrily when its persona says
+    ``emotion: angry``), gives the first 6-digit number of its goal when asked, then stops."""
+    for word, text in FAULTY_CUSTOMERS.items():
+        if word in model:
+            return text
+    system = messages[0]["content"]
+    order = re.search(r"\b\d{6}\b", system)
+    opener = "This is ridiculous, I need help with my order!" if "emotion: angry" in system else "Hi, I need help with my order."
+    script = [opener, f"It's order {order.group() if order else 'unknown'}.", "Thanks, that's all. ###STOP###"]
+    said = sum(m["role"] == "assistant" for m in messages)  # the customer's own earlier messages
+    return script[min(said, len(script) - 1)]
 
 
 def vision_content(messages: list[dict[str, Any]]) -> str:
@@ -75,6 +102,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.server.requests.append((self.path, body))
         model = body.get("model", "")
+        if self.server.latency_s:
+            time.sleep(self.server.latency_s)
+        planned = self.server.failures.get(model)
+        if planned and planned[0] > 0:  # injected by fail(): a rate limit, a server error, ...
+            planned[0] -= 1
+            self._send(planned[1], {"error": {"message": f"injected HTTP {planned[1]}", "type": "server_error"}})
+            return
         if "broken" in model:
             self._send(401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
         elif self.path.endswith("/embeddings"):
@@ -87,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
                 message = agent_message(body["messages"])
             elif "vision" in model:
                 message = {"role": "assistant", "content": vision_content(body["messages"])}
+            elif "customer" in model:
+                message = {"role": "assistant", "content": customer_content(model, body["messages"])}
             else:
                 message = {"role": "assistant", "content": judge_content(body["messages"])}
             finish = "tool_calls" if message.get("tool_calls") else "stop"
@@ -101,11 +137,17 @@ class OpenAIStub:
     def __init__(self) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.requests = []
+        self.server.failures = {}  # model -> [failures left, HTTP status]
+        self.server.latency_s = 0.0  # every request waits this long
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def fail(self, model: str, times: int, status: int = 429) -> None:
+        """The next ``times`` requests for ``model`` (as sent, e.g. ``stub-agent``) get HTTP ``status``."""
+        self.server.failures[model] = [times, status]
 
     @property
     def requests(self) -> list[tuple[str, dict[str, Any]]]:

@@ -60,7 +60,10 @@ def test_every_finished_trial_is_appended_to_the_log(mini_project):
     mini_project.run("--agent=oracle", "--repeat=2", "--ecom-log=logs/run.jsonl").assert_outcomes(passed=6)
     mini_project.run("--agent=oracle", "-k", "cancel_kettle", "--ecom-log=logs/run.jsonl")
     lines = (mini_project.path / "logs" / "run.jsonl").read_text(encoding="utf-8").splitlines()
-    records = [json.loads(line) for line in lines]
+    entries = [json.loads(line) for line in lines]
+    headers = [e for e in entries if e.get("format") == "pytest-ecom/log"]  # one per session: the run's fingerprint
+    assert [h["fingerprint"]["agent"] for h in headers] == ["oracle", "oracle"] and "format" in entries[0]
+    records = [e for e in entries if "task" in e]
     assert len(records) == 7 and all(r["outcome"] == "pass" for r in records)
     assert {(r["task"], r["trial"]) for r in records[:6]} == {
         (t, i) for t in ("cancel_kettle", "change_address", "order_status") for i in (1, 2)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
@@ -193,13 +192,7 @@ def test_without_a_judge_model_judge_samples_fall_back_to_token_f1(mini_project)
 
 def test_an_oracle_run_never_imports_litellm(mini_project):
     mini_project.copy_samples()
-    script = ("import sys, pytest\n"
-              "code = pytest.main(['-q', '-p', 'no:cacheprovider', '--agent=oracle'])\n"
-              "assert 'litellm' not in sys.modules, 'litellm was imported'\n"
-              "sys.exit(int(code))\n")
-    mini_project.write("run_oracle.py", script)
-    result = mini_project.pytester.run(sys.executable, "run_oracle.py")
-    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    mini_project.assert_oracle_run_never_imports_litellm()
 
 
 def test_imported_ecomstage_samples_run_with_the_oracle(mini_project):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pytest_ecom.scoring.ablation import ablation_lines
+
 WORST_SHOWN = 5
 
 
@@ -40,6 +42,16 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")
+    usage = summary.get("usage")
+    if usage:
+        def dollars(value: float | None) -> str:
+            return "cost unknown" if value is None else f"${value:.4f}"
+
+        parts = [f"{role} {u['calls']} calls, {u['prompt_tokens'] + u['completion_tokens']} tokens, "
+                 f"{dollars(u['cost_usd'])}" for role, u in usage["roles"].items()]
+        per_pass = usage["cost_per_pass_usd"]
+        lines.append("models: " + "; ".join(parts) + f" — total {dollars(usage['cost_usd'])}"
+                     + (f", {dollars(per_pass)} per passed trial" if per_pass is not None else ""))
     rules = summary.get("rules")
     if rules and rules["differ"]:
         shown = ", ".join(rules["differing_tasks"][:5]) + (" …" if len(rules["differing_tasks"]) > 5 else "")
@@ -55,6 +67,7 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
             ref_text = f"  reference {_fmt(ref)}" if ref is not None else ""
             lines.append(f"  {row['stage']:<10} {row['orientation']:<8} {row['task_type']:<18} {row['items']:>4} items"
                          f"  accuracy {_fmt(row['accuracy'])}  pass^{k} {_fmt(row[f'pass_hat_{k}'])}{ref_text}")
+    lines += ablation_lines(summary.get("ablation", []), summary["k"], _fmt)
     by_conversation = sorted(summary.get("scenarios", {}).items(), key=lambda s: (s[1]["end_to_end"], s[0]))
     for scenario, stages in by_conversation[:WORST_SHOWN]:  # where conversations fail most first
         lines.append(f"scenario {scenario}: " + " | ".join(f"{stage} {_fmt(v)}" for stage, v in stages.items()))

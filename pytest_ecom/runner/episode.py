@@ -2,15 +2,17 @@
 
 customer message → agent → (harness runs tool calls, feeds results back, calls
 the agent again) … → agent text → next customer message; until the customer's
-stop signal, the turn limit or the trial timeout. Everything is recorded with
+stop signal (or a request for a human, or a repeated message: ``CustomerTurn.end_reason``),
+the turn limit or the trial timeout. Everything is recorded with
 timings.
 
 Who is at fault decides the outcome. The agent raising, or answering with
 something that is not a message, is the agent's failure: the episode stops and
 the trial is scored (and fails). A :class:`ProviderError` (or a connection
-error or timeout) raised by the agent, a crash of the simulated customer or of
-a tool, or a failing agent setup are not the agent's answer: they become an
-:class:`EpisodeError`, a trial error left out of pass^k.
+error or timeout) raised by the agent or the customer's model, a crash or a
+fault of the simulated customer (:class:`CustomerFault`, found by the episode's
+referee), a crash of a tool, or a failing agent setup are not the agent's
+answer: they become an :class:`EpisodeError`, a trial error left out of pass^k.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, ProviderE
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
 from pytest_ecom.trajectory import MadeCall, Trajectory
+from pytest_ecom.users.faults import CustomerFault
 from pytest_ecom.users.scripted import CustomerTurn
 
 # Raised by an agent, these mean the infrastructure failed, not the agent's reasoning.
@@ -40,6 +43,10 @@ TRACEBACK_FRAMES = 4
 
 class Customer(Protocol):
     async def next_message(self, agent_reply: str | None) -> CustomerTurn: ...
+
+
+# Reviews each customer message; raises CustomerFault when the simulated customer is at fault.
+Referee = Callable[[CustomerTurn, Trajectory], None]
 
 
 class EpisodeError(Exception):
@@ -63,6 +70,7 @@ class EpisodeSetup:
     max_turns: int
     max_steps: int
     timeout_s: float
+    referee: Referee | None = None  # set for a model-played customer (see users/faults.py)
 
 
 def system_prompt(context: AgentContext) -> str:
@@ -118,15 +126,12 @@ async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) ->
             traj.end_reason = "max_turns"
             return
         t0 = time.perf_counter()
-        try:
-            turn = await setup.customer.next_message(agent_reply)
-        except Exception as exc:
-            raise EpisodeError("customer", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
+        turn = await _customer_turn(setup, traj, clock, agent_reply)
         took = time.perf_counter() - t0
         traj.timings["customer_s"] += took
-        if turn.stop:
+        if turn.stop:  # the stop signal, a request for a human, a repeated message
             traj.transcript.append({"role": "user", "content": turn.text, "stop": True, "t_ms": clock.since()})
-            traj.end_reason = "customer_stop"
+            traj.end_reason = turn.end_reason
             return
         traj.turns += 1
         traj.messages.append({"role": "user", "content": turn.text})
@@ -135,6 +140,23 @@ async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) ->
         if agent_reply is None:
             traj.end_reason = "max_steps"
             return
+
+
+async def _customer_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, agent_reply: str | None) -> CustomerTurn:
+    """The customer's next message, reviewed; its faults and failures become an :class:`EpisodeError`."""
+    try:
+        turn = await setup.customer.next_message(agent_reply)
+        if setup.referee is not None:
+            setup.referee(turn, traj)
+        return turn
+    except CustomerFault as fault:
+        traj.transcript.append({"role": "user", "content": fault.text, "fault": fault.kind, "t_ms": clock.since()})
+        raise EpisodeError("customer", str(fault), traj) from fault
+    except INFRASTRUCTURE_ERRORS as exc:  # the customer's model provider, not the customer, failed
+        raise EpisodeError("provider", f"the customer's model failed: {type(exc).__name__}: {exc}", traj,
+                           short_traceback()) from exc
+    except Exception as exc:
+        raise EpisodeError("customer", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
 
 
 async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: AgentContext) -> dict[str, Any]:

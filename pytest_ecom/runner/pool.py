@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
 from typing import Any
 
+from pytest_ecom.metering import metering
 from pytest_ecom.runner.trial import TrialRun
 
 TrialKey = tuple[str, int]  # (task id, trial index)
@@ -27,11 +29,13 @@ class TrialPool:
         self._futures: dict[TrialKey, asyncio.Task[TrialRun]] = {}
         self._started: set[TrialKey] = set()
 
-    async def _bounded(self, coro: Coroutine[Any, Any, TrialRun]) -> TrialRun:
+    async def _bounded(self, key: TrialKey, start: Starter) -> TrialRun:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._concurrency)
         async with self._semaphore:
-            return await coro
+            with metering(*key) as meter:  # the trial's model calls count on its own meter
+                run = await start(key[1])
+            return replace(run, meter=meter) if isinstance(run, TrialRun) else run
 
     def get(self, task_id: str, trial: int, start: Starter, siblings: Iterable[int] = ()) -> TrialRun:
         """The run of ``trial``; starts it (and not yet started ``siblings``) if needed, then waits."""
@@ -39,7 +43,7 @@ class TrialPool:
             key = (task_id, index)
             if key not in self._started:
                 self._started.add(key)
-                self._futures[key] = self.loop.create_task(self._bounded(start(index)))
+                self._futures[key] = self.loop.create_task(self._bounded(key, start))
         future = self._futures.pop((task_id, trial))
         return self.loop.run_until_complete(future)
 

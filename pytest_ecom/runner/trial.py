@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_ecom.agents import AgentContext, AgentSpec
+from pytest_ecom.metering import TrialMeter
 from pytest_ecom.prepare import PreparedTask
-from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, Trajectory, run_episode
+from pytest_ecom.runner.episode import Customer, EpisodeError, EpisodeSetup, Referee, Trajectory, run_episode
 from pytest_ecom.users import ScriptedCustomer
+from pytest_ecom.users.faults import Referee as CustomerReferee
+from pytest_ecom.users.faults import store_ids
+from pytest_ecom.users.llm_customer import CustomerModel, LLMCustomer
 
 
 def trial_seed(task_id: str, trial: int) -> int:
@@ -40,6 +44,7 @@ class TrialRun:
     seed: int
     trajectory: Trajectory
     error: EpisodeError | None = None
+    meter: TrialMeter | None = None  # its model calls (tokens, cost), set by the pool that ran it
 
 
 def agent_context(prepared: PreparedTask, trial: int, options: Mapping[str, Any]) -> AgentContext:
@@ -48,19 +53,36 @@ def agent_context(prepared: PreparedTask, trial: int, options: Mapping[str, Any]
                         trial=trial, seed=trial_seed(t.id, trial), options=dict(options))
 
 
+def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None) -> tuple[Customer, Referee | None]:
+    """The scripted customer (offline default), or with a customer model the LLM customer and the
+    referee that tells its faults from the agent's."""
+    t = prepared.task
+    if user is None:
+        return ScriptedCustomer(t.customer.script), None
+    persona = prepared.persona  # with the task's overrides (and a persona-grid variant's)
+    given = "\n".join([t.customer.goal, persona.description, *t.agent.values()])
+    referee = CustomerReferee(given, store_ids(prepared.domain.base), bool(prepared.searches or prepared.actions))
+    return LLMCustomer(user, t.customer.goal, persona, t.language, seed), referee
+
+
 async def run_trial(prepared: PreparedTask, agent: AgentSpec, trial: int,
-                    options: Mapping[str, Any] | None = None, timeout_s: float | None = None) -> TrialRun:
-    """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``."""
+                    options: Mapping[str, Any] | None = None, timeout_s: float | None = None,
+                    user: CustomerModel | None = None) -> TrialRun:
+    """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``.
+
+    ``user``: the model that plays the customer; without it the task's script is spoken.
+    """
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
     store = prepared.new_store()
     instance = make_agent(agent, context, prepared, Trajectory(store=store))
     if isinstance(instance, EpisodeError):
         return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)
+    customer, referee = make_customer(prepared, context.seed, user)
     setup = EpisodeSetup(
-        agent=instance, tools=prepared.domain.tools, store=store, customer=ScriptedCustomer(t.customer.script),
+        agent=instance, tools=prepared.domain.tools, store=store, customer=customer,
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,
-        timeout_s=timeout_s if timeout_s is not None else t.limits.timeout_s,
+        timeout_s=timeout_s if timeout_s is not None else t.limits.timeout_s, referee=referee,
     )
     try:
         traj = await run_episode(setup)

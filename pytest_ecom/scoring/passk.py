@@ -34,6 +34,12 @@ class Estimate:
     incomplete: tuple[str, ...]  # tasks left out: fewer than k scored trials
 
 
+def per_task(counts: Mapping[str, tuple[int, int]], k: int, *, at: bool = False) -> dict[str, float]:
+    """pass^k (or pass@k) of each task with at least k scored trials, in task order."""
+    fn = pass_at_k if at else pass_hat_k
+    return {task: fn(*counts[task], k) for task in sorted(counts) if counts[task][0] >= k}
+
+
 def estimate(counts: Mapping[str, tuple[int, int]], k: int, *, at: bool = False) -> Estimate:
     """Mean over tasks of pass^k (or pass@k with ``at=True``); ``counts`` maps task → (n, c)."""
     fn = pass_at_k if at else pass_hat_k

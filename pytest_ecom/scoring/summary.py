@@ -7,7 +7,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from pytest_ecom.scoring.passk import estimate
+from pytest_ecom.scoring.ablation import ablation
+from pytest_ecom.scoring.passk import estimate, per_task
+from pytest_ecom.scoring.stats import LEVEL, RESAMPLES, SEED, bootstrap_mean
 
 OUTCOMES = ("pass", "fail", "error")
 
@@ -109,6 +111,41 @@ def rules_compared(records: list[dict[str, Any]], k: int) -> dict[str, Any] | No
     return out
 
 
+def pass_hat_intervals(counts: dict[str, tuple[int, int]], k_max: int) -> dict[str, dict[str, Any] | None]:
+    """The bootstrap interval (over tasks) of each pass^k, k = 1..k_max; None where no task has k trials."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for k in range(1, k_max + 1):
+        found = bootstrap_mean(list(per_task(counts, k).values()))
+        out[str(k)] = None if found is None else {"low": round(found.low, 6), "high": round(found.high, 6),
+                                                  "tasks": found.tasks}
+    return out
+
+
+INTERVAL_METHOD = {"method": "percentile bootstrap over tasks", "level": LEVEL, "resamples": RESAMPLES, "seed": SEED}
+
+
+def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Model calls, tokens and cost per role over all trials, the total cost and the cost per
+    passed trial (costs are None, "unknown", as soon as one call had no known price)."""
+    metered = [r for r in records if r.get("tokens")]
+    if not metered:
+        return None
+    roles: dict[str, dict[str, Any]] = {}
+    for r in metered:
+        for role, used in r["tokens"].items():
+            total = roles.setdefault(role, {"calls": 0, "attempts": 0, "prompt_tokens": 0, "completion_tokens": 0,
+                                            "cost_usd": 0.0})
+            for key in ("calls", "attempts", "prompt_tokens", "completion_tokens"):
+                total[key] += used.get(key, 0)
+            total["cost_usd"] = (None if total["cost_usd"] is None or used.get("cost_usd") is None
+                                 else total["cost_usd"] + used["cost_usd"])
+    costs = [t["cost_usd"] for t in roles.values()]
+    cost = None if any(c is None for c in costs) else round(sum(costs), 8)  # type: ignore[arg-type]
+    passes = sum(r["outcome"] == "pass" for r in records)
+    return {"roles": dict(sorted(roles.items())), "cost_usd": cost,
+            "cost_per_pass_usd": round(cost / passes, 8) if cost is not None and passes else None}
+
+
 def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
               deselected: Iterable[str] = (), selection: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
@@ -136,10 +173,15 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         ((t, row) for t, row in tasks.items() if row["fail"] or row["error"]),
         key=lambda item: (item[1]["pass"] / max(item[1]["scored"], 1) if item[1]["scored"] else -1, item[0]),
     )
+    by_persona = ablation(records, k_max)  # only runs with --ecom-persona-grid have persona variants
     return {
+        **({"ablation": by_persona} if by_persona else {}),
         "k": k_max,
         "pass_hat_k": pass_hat,
         "pass_at_k": at.value,
+        # confidence intervals: how far pass^k could move with another draw of tasks like these
+        "pass_hat_k_ci": pass_hat_intervals(counts, k_max),
+        "ci_method": INTERVAL_METHOD,
         "tasks": len(tasks),
         "tasks_counted": complete_k.tasks,
         "incomplete": list(complete_k.incomplete),
@@ -152,5 +194,6 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
                     **{o: sum(r["outcome"] == o for r in samples) for o in OUTCOMES}} if samples else None,
         "by_stage": breakdown(everything, k_max),
         "rules": rules_compared(records, k_max),
+        "usage": usage_totals(everything),
         "scenarios": scenario_view(everything),
     }

@@ -12,6 +12,7 @@ STOP_SIGNAL = "###STOP###"
 class CustomerTurn:
     text: str
     stop: bool = False
+    end_reason: str = "customer_stop"  # the trajectory's end reason when ``stop`` (e.g. customer_repeat)
 
 
 class ScriptedCustomer:

@@ -1,0 +1,79 @@
+"""Record and replay of model calls (``--ecom-record DIR`` / ``--ecom-replay DIR``).
+
+A cassette is one JSON-lines file per trial, ``DIR/<task id>/trial-<n>.jsonl``, one line per model
+call in the order the trial made them: its number, role, model, the hash of the request and what
+the call returned (with its token counts). Replay looks a call up by (task, trial, call number)
+and checks the request's hash: keying by the hash alone would give every trial the same first
+answer and collapse pass^k into pass^1. A missing call or a changed request is an error naming the
+trial and the call; replay never touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+
+class CassetteError(Exception):
+    """Replay cannot answer this call (missing, or the request changed since it was recorded)."""
+
+
+def request_hash(request: dict[str, Any]) -> str:
+    text = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _file(folder: Path, task: str, trial: int) -> Path:
+    return folder / task / f"trial-{trial}.jsonl"
+
+
+class Recorder:
+    """Writes each call of a trial as it returns; a trial's first call starts its cassette afresh."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    def write(self, task: str, trial: int, number: int, entry: dict[str, Any]) -> None:
+        path = _file(self.folder, task, trial)
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w" if number == 1 else "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"call": number, **entry}, ensure_ascii=False) + "\n")
+
+
+class Player:
+    """Answers calls from recorded cassettes (each file is read once)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._loaded: dict[tuple[str, int], dict[int, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _calls(self, task: str, trial: int) -> dict[int, dict[str, Any]]:
+        with self._lock:
+            if (task, trial) not in self._loaded:
+                path = _file(self.folder, task, trial)
+                calls = {}
+                if path.is_file():
+                    for line in path.read_text(encoding="utf-8").splitlines():
+                        if line.strip():
+                            entry = json.loads(line)
+                            calls[entry["call"]] = entry
+                self._loaded[(task, trial)] = calls
+            return self._loaded[(task, trial)]
+
+    def answer(self, task: str, trial: int, number: int, digest: str) -> dict[str, Any]:
+        entry = self._calls(task, trial).get(number)
+        where = f"{task} trial {trial}, model call {number}"
+        if entry is None:
+            raise CassetteError(f"replay: no recorded call for {where} in {_file(self.folder, task, trial)} "
+                                "(record the run again with --ecom-record)")
+        if entry["request_hash"] != digest:
+            raise CassetteError(f"replay: the request of {where} differs from the recorded one "
+                                f"({entry['request_hash']} recorded, {digest} now): the prompt, tools or "
+                                "conversation changed; record the run again with --ecom-record")
+        return entry
