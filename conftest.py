@@ -1,37 +1,37 @@
 """Example registrations for this checkout.
 
-``my_agent`` shows the shape of a user's own agent: a function that receives
-the conversation (OpenAI-format messages), the tool definitions and the
-trial's context, and returns one assistant message — text, or tool calls the
-harness will execute before calling it again. It never sees expected results.
-It is deliberately simple (rule-based, no model): it looks up an order the
-customer mentions and reports its status. Run it with
+``my_agent`` is a small LLM agent of your own, the shape most teams start from: a function that
+receives the conversation (OpenAI-format messages, the first one the store's policy), the tool
+definitions and the trial's context, and returns one assistant message — text, or tool calls the
+harness runs before calling it again. It never sees expected results. It adds one rule of its own
+to the policy and lets the model decide; ``pytest_ecom.chat`` makes the model call (through
+litellm, with pytest-ecom's retries, token and cost accounting, and record/replay).
 
-    pytest tasks/ --agent=my_agent --repeat=3
+It needs a model:
+
+    pytest tasks/ --agent=my_agent --agent-model=openai/gpt-4o-mini --repeat=3
+
+(add ``--agent-base-url=http://127.0.0.1:8080/v1`` for a model behind an OpenAI-compatible
+server). Without one every trial is an error. The offline run is ``--agent=oracle``.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from pytest_ecom import AgentContext, register_agent
+from pytest_ecom import AgentContext, ProviderError, chat, register_agent
 
-ORDER_NUMBER = re.compile(r"\b\d{6}\b")
+HOUSE_RULE = ("Before you cancel, return or exchange anything, say which order and item you will change "
+              "and ask the customer to confirm. Never guess an order number: look it up.")
 
 
 @register_agent("my_agent")
-def my_agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]], context: AgentContext) -> dict[str, Any] | str:
-    last = messages[-1]
-    if last["role"] == "tool":  # the harness ran our call; answer from its result
-        result = json.loads(last["content"])
-        if "error" in result:
-            return f"Sorry, I could not do that: {result['error']}"
-        return f"Order {result['order_id']} is currently {result['status']}. Can I help with anything else?"
-    found = ORDER_NUMBER.search(last.get("content") or "")
-    if found and any(t["function"]["name"] == "get_order" for t in tools):
-        call = {"id": "lookup", "type": "function",
-                "function": {"name": "get_order", "arguments": json.dumps({"order_id": found.group()})}}
-        return {"role": "assistant", "content": None, "tool_calls": [call]}
-    return "Happy to help! Could you tell me your order number?"
+async def my_agent(messages: list[dict[str, Any]], tools: list[dict[str, Any]],
+                   context: AgentContext) -> dict[str, Any]:
+    model = context.options.get("agent_model")
+    if not model:
+        raise ProviderError("my_agent needs a model: add --agent-model=openai/gpt-4o-mini "
+                            "(and --agent-base-url=URL for a local server)")
+    policy, conversation = messages[:1], messages[1:]
+    prompt = [*policy, {"role": "system", "content": HOUSE_RULE}, *conversation]
+    return await chat(model, prompt, tools, base_url=context.options.get("agent_base_url"), seed=context.seed)

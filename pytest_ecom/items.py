@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from collections.abc import Coroutine
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ import pytest
 from _pytest._code.code import ReprEntryNative, ReprExceptionInfo, ReprFileLocation, ReprTraceback
 
 from pytest_ecom import metering
+from pytest_ecom.budget import Budget
 from pytest_ecom.prepare import PreparedTask
 from pytest_ecom.record import LAST_TURNS, make_record
 from pytest_ecom.runner import EpisodeError, TrialRun, run_trial
 from pytest_ecom.runner.episode import short_traceback
+from pytest_ecom.trajectory import Trajectory
 from pytest_ecom.samples import PreparedSample, run_sample, score_sample
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.trial import reference_trajectory_checks, score_trajectory
@@ -44,6 +47,7 @@ class TrialItem(pytest.Item):
         self.repeat = repeat
         self.run: TrialRun | None = None
         self.record: dict[str, Any] | None = None
+        self.not_run: str | None = None  # why the trial was not started ("budget")
 
     def setup(self) -> None:
         state = self.config.stash[STATE]
@@ -51,11 +55,19 @@ class TrialItem(pytest.Item):
         settings = state.settings
         run = (partial(run_sample, models=settings.models) if isinstance(self.prepared, PreparedSample)
                else partial(run_trial, user=settings.customer_model))
-        self.run = state.pool.get(
-            self.prepared.id, self.trial,
-            lambda index: run(self.prepared, state.agent, index, state.agent_options, settings.timeout),
-            siblings,
-        )
+        budget = state.budget
+
+        def start(index: int) -> Coroutine[Any, Any, TrialRun]:
+            if budget is None:
+                return run(self.prepared, state.agent, index, state.agent_options, settings.timeout)
+            if budget.exhausted():  # checked as each trial is about to start
+                return _not_run(self.prepared, index, budget.reason())
+            return _billed(run(self.prepared, state.agent, index, state.agent_options, settings.timeout), budget)
+
+        self.run = state.pool.get(self.prepared.id, self.trial, start, siblings)
+        if self.run.error is not None and self.run.error.source == NOT_RUN:
+            self.not_run = "budget"
+            pytest.skip(self.run.error.message)
         if self.run.error is not None:
             self.record = make_record(self.run, self.repeat, None)
             raise TrialError(self.run.error.message)
@@ -85,6 +97,9 @@ class TrialItem(pytest.Item):
         return score_trajectory(self.prepared, run.trajectory), all(checks.values()), checks
 
     def teardown(self) -> None:
+        budget = self.config.stash[STATE].budget
+        if budget is not None and self.run is not None:
+            budget.bill(self.run.meter)  # a judge's calls, made after the episode was billed
         self.run = None  # the trajectory is not needed once the record exists
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -97,6 +112,20 @@ class TrialItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, 0, f"trial {self.name}"
+
+
+NOT_RUN = "not_run"  # the error source of a trial the budget kept from starting
+
+
+async def _not_run(prepared: PreparedTask | PreparedSample, trial: int, why: str) -> TrialRun:
+    return TrialRun(prepared, trial, 0, Trajectory(end_reason="not_run"), EpisodeError(NOT_RUN, why, Trajectory()))
+
+
+async def _billed(trial: Coroutine[Any, Any, TrialRun], budget: Budget) -> TrialRun:
+    """Run the trial, then put what its episode cost on the run's ledger at once."""
+    run = await trial
+    budget.bill(metering.current())
+    return run
 
 
 def story_repr(story: str, path: str) -> ReprExceptionInfo:

@@ -43,6 +43,8 @@ class TrialMeter:
     key: tuple[str, int]
     roles: dict[str, RoleUsage] = field(default_factory=dict)
     calls_started: int = 0
+    billed_usd: float = 0.0  # what --ecom-max-cost's ledger already holds of this trial
+    billed_unknown: bool = False
 
     def next_call(self) -> int:
         """The number of the model call about to be made in this trial (1, 2, ...)."""

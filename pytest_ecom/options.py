@@ -35,6 +35,7 @@ class Settings:
     agent_model: str | None = None
     agent_base_url: str | None = None
     vision_model: str | None = None  # --vision-model: tools that look at images ask it
+    max_cost: float | None = None  # --ecom-max-cost: USD after which no new trial starts
     calls: CallSettings = CallSettings()  # retries, sampling, prices and cassettes of every model call
     vision_base_url: str | None = None
     user_model: str | None = None  # --user-model: a model plays the customer (default: its script)
@@ -126,6 +127,16 @@ def _model_options(group: pytest.OptionGroup, role: str, help: str) -> None:
                     help=f"OpenAI-compatible endpoint serving --{role}-model")
 
 
+def _positive_usd(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of USD") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def _price(text: str) -> tuple[str, tuple[float, float]]:
     model, _, prices = text.rpartition("=")
     try:
@@ -213,6 +224,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="sampling temperature of every model call (default 0; recorded in the report)")
     group.addoption("--model-max-tokens", type=_positive_int, default=None, metavar="N",
                     help="max tokens of every model reply (default: the model's)")
+    group.addoption("--ecom-max-cost", type=_positive_usd, default=None, metavar="USD",
+                    help="stop starting trials once the run's model calls cost this much (across xdist "
+                         "workers); trials not started are reported as not run, their tasks incomplete")
     group.addoption("--ecom-price", type=_price, action="append", default=None, metavar="MODEL=IN,OUT",
                     help="USD per million input and output tokens of a model litellm has no price for "
                          "(repeatable); without one its cost is reported as unknown")
@@ -294,6 +308,7 @@ def read_settings(config: pytest.Config) -> Settings:
         agent_model=config.getoption("--agent-model"),
         agent_base_url=config.getoption("--agent-base-url"),
         vision_model=config.getoption("--vision-model"),
+        max_cost=config.getoption("--ecom-max-cost"),
         calls=CallSettings(
             retries=config.getoption("--ecom-retries"), backoff_s=config.getoption("--ecom-backoff"),
             temperature=config.getoption("--model-temperature"), max_tokens=config.getoption("--model-max-tokens"),

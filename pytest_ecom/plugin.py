@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,9 @@ from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 from pytest_ecom.spec_cache import SpecCache
-from pytest_ecom.xdist import (XdistHooks, resume_done_from_controller, send_deselected, send_resumed,
-                               worker_runs_whole_tasks)
+from pytest_ecom.budget import Budget
+from pytest_ecom.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
+                               send_deselected, send_resumed, worker_runs_whole_tasks)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -106,6 +109,11 @@ def pytest_configure(config: pytest.Config) -> None:
         state.resume_done = resume_log.done()
     elif settings.resume is not None:  # an xdist worker: the controller read the log
         state.resume_done = resume_done_from_controller(config)
+    if settings.max_cost is not None:
+        ledger = budget_ledger_from_controller(config) if _is_worker(config) else None
+        if ledger is None:  # the controller, or a run without xdist: the run's ledger starts here
+            ledger = Path(tempfile.mkdtemp(prefix="pytest-ecom-budget-")) / "spent.txt"
+        state.budget = Budget(settings.max_cost, ledger)
     if settings.log is not None and not _is_worker(config):
         state.log = open_log(settings.log, fingerprint, resumed=resume_log is not None)
     if not _is_worker(config) and settings.progress > 0 and config.get_verbosity() >= 0:
@@ -186,6 +194,8 @@ class EcomSession:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
+        if isinstance(item, TrialItem) and item.not_run and report.when == "setup":
+            report.ecom_not_run = item.not_run  # travels to the xdist controller, which counts it
         if isinstance(item, TrialItem) and item.record is not None:
             if report.when == "call" or (report.when == "setup" and report.failed):
                 # A report attribute travels to the xdist controller (user_properties would put the
@@ -239,6 +249,8 @@ class EcomSession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "ecom_record", None)
+        if getattr(report, "ecom_not_run", None) == "budget" and not _is_worker(self.config):
+            self.state.not_run_budget += 1
         if record is not None and not _is_worker(self.config):
             self.state.records.append(record)
             if self.state.log is not None:  # each finished trial is on disk at once
@@ -249,6 +261,10 @@ class EcomSession:
         s = self.state.settings
         report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
                               selection_options(self.config), self.state.verdicts)
+        if self.state.budget is not None:
+            spent = self.state.budget.spent()
+            report["budget"] = {"max_cost_usd": self.state.budget.limit_usd, "spent_usd": round(spent.usd, 8),
+                                "unknown_cost_trials": spent.unknown, "not_run": self.state.not_run_budget}
         if self.state.comparison is not None:  # only with --ecom-baseline: the per-task changes
             report["baseline"] = {"report": str(s.baseline), **self.state.comparison.as_dict()}
         return report
@@ -303,6 +319,8 @@ class EcomSession:
         if self.state.resume_log is not None:
             for line in self._resume_lines():
                 terminalreporter.write_line(line)
+        if self.state.budget is not None:
+            terminalreporter.write_line(budget_line(self.state.budget, self.state.not_run_budget))
         for verdict in self.state.verdicts:
             terminalreporter.write_line(f"gate {verdict.gate}: {'PASS' if verdict.passed else 'FAIL'} — {verdict.reason}")
         if s.report is not None:
@@ -321,7 +339,20 @@ class EcomSession:
         return lines
 
 
+def budget_line(budget: Budget, not_run: int) -> str:
+    spent = budget.spent()
+    line = f"budget: ${spent.usd:.4f} spent of ${budget.limit_usd:g}"
+    if not_run:
+        line += f"; {not_run} trial(s) not run, their tasks left incomplete"
+    if spent.unknown:
+        line += f"; {spent.unknown} trial(s) of unknown cost not counted (give prices with --ecom-price)"
+    return line
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.budget is not None and not _is_worker(config):
+        shutil.rmtree(state.budget.ledger.parent, ignore_errors=True)
     vision.configure(None)
     llm.configure(llm.CallSettings())
     for name in ("ecom-session", "ecom-xdist", "ecom-progress"):

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import pytest
 
 from pytest_ecom.agents import AgentSpec
+from pytest_ecom.budget import Budget
 from pytest_ecom.compare import Comparison
 from pytest_ecom.gates import Verdict
 from pytest_ecom.options import Settings
@@ -40,6 +41,8 @@ class RunState:
     baseline: dict[str, Any] | None = None  # --ecom-baseline: the saved report (controller only)
     comparison: Comparison | None = None  # this run against the baseline, once it is gated
     progress: Progress | None = None  # the progress line (controller only)
+    budget: Budget | None = None  # --ecom-max-cost: the run's shared spending ledger
+    not_run_budget: int = 0  # trials skipped because the budget was spent (controller's count)
 
 
 STATE = pytest.StashKey[RunState]()

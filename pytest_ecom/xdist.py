@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
 GROUPED = "ecom_grouped"
 DESELECTED = "ecom_deselected"
+BUDGET_LEDGER = "ecom_budget_ledger"  # controller → workers: the shared spending ledger of --ecom-max-cost
 RESUME_DONE = "ecom_resume_done"  # controller → workers: [(task, trial, digest)] already logged
 RESUMED = "ecom_resumed"  # workers → controller: [(task, trial)] taken from the log
 STALE = "ecom_stale"  # workers → controller: tasks changed since logged
@@ -63,6 +65,8 @@ class XdistHooks:
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[GROUPED] = self.config.getvalue("dist") in ("load", "loadfile", "loadscope")
         node.workerinput[RESUME_DONE] = [list(done) for done in self.config.stash[STATE].resume_done]
+        budget = self.config.stash[STATE].budget
+        node.workerinput[BUDGET_LEDGER] = str(budget.ledger) if budget is not None else None
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         progress = self.config.stash[STATE].progress
@@ -85,6 +89,12 @@ def worker_runs_whole_tasks(config: pytest.Config) -> bool:
 
 def send_deselected(config: pytest.Config, tasks: set[str]) -> None:
     config.workeroutput[DESELECTED] = sorted(tasks)  # type: ignore[attr-defined]
+
+
+def budget_ledger_from_controller(config: pytest.Config) -> Path | None:
+    """On a worker: the ledger file the controller created for ``--ecom-max-cost``."""
+    path = getattr(config, "workerinput", {}).get(BUDGET_LEDGER)
+    return Path(path) if path else None
 
 
 def resume_done_from_controller(config: pytest.Config) -> list[tuple[str, int, str]]:

@@ -78,6 +78,8 @@ def vision_content(messages: list[dict[str, Any]]) -> str:
 
 def judge_content(messages: list[dict[str, Any]]) -> str:
     user = messages[-1]["content"]
+    if not isinstance(user, str) or "Reference answer:\n" not in user:
+        return "A"  # not a grading request (e.g. a stage-wise sample sent to an agent): a short answer
     reference = user.split("Reference answer:\n", 1)[1].split("\n\nReply to grade:", 1)[0]
     reply = user.split("Reply to grade:\n", 1)[1].lower()
     key_words = re.findall(r"\w+", reference.lower())[:3]

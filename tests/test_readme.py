@@ -46,18 +46,26 @@ NOT_RUN_HERE = ('pip install -e ".[dev]"', "pytest tests/")
 
 
 def test_readme_commands_work_in_order():
-    """In README order, in one test: later commands use what earlier ones wrote (shard reports)."""
-    for command in readme_commands():
-        if command not in NOT_RUN_HERE:
-            run_readme_command(command)
+    """In README order, in one test: later commands use what earlier ones wrote (shard reports).
+
+    A command naming a model (``--agent-model=…``) runs against the tests' loopback stand-in for
+    it (no key, no network): its base URL is added to the command."""
+    from openai_stub import OpenAIStub
+
+    with OpenAIStub() as model:
+        for command in readme_commands():
+            if command not in NOT_RUN_HERE:
+                run_readme_command(command, model.base_url)
 
 
 # The README's placeholder for ECom-Bench's folder; the test rebuilds that folder from the repo.
 ECOM_BENCH_FOLDER = "PATH/TO/ECom-Bench"
 
 
-def run_readme_command(command: str) -> None:
+def run_readme_command(command: str, model_url: str) -> None:
     argv = shlex.split(command)
+    if any(a.startswith("--agent-model=") for a in argv) and not any(a.startswith("--agent-base-url") for a in argv):
+        argv.append(f"--agent-base-url={model_url}")
     if ECOM_BENCH_FOLDER in argv:
         check_ecom_bench_import(argv)
         return
