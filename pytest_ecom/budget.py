@@ -1,7 +1,7 @@
 """``--ecom-max-cost``: once the run has spent its budget, no new trial starts.
 
 The spending is a ledger file every process of the run appends to (what a trial's model calls
-cost, or ``unknown``, as its episode ends and again after scoring); the xdist controller creates it and tells the
+cost, or ``unknown``, as its run ends: episode and, for samples, the scoring model); the xdist controller creates it and tells the
 workers where it is, so the budget holds across workers. A trial is checked when it is about to
 start: one already running finishes, so a run may end a little over its budget. Trials not
 started are reported as not run (skipped, no record), which leaves their tasks incomplete rather
@@ -48,8 +48,8 @@ class Budget:
         return Spent(sum(known), len(lines) - len(known))
 
     def bill(self, meter: TrialMeter | None) -> None:
-        """Add what ``meter`` spent since it was last billed (a trial is billed when its episode
-        ends, so the next trials see it, and again after scoring, for a judge's calls)."""
+        """Add what ``meter`` spent and was not billed yet (a trial is billed as its run ends, so
+        the trials that start next see it)."""
         if meter is None or not meter.roles:
             return
         cost = meter.cost_usd

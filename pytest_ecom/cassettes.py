@@ -31,18 +31,52 @@ def _file(folder: Path, task: str, trial: int) -> Path:
 
 
 class Recorder:
-    """Writes each call of a trial as it returns; a trial's first call starts its cassette afresh."""
+    """Writes each call of a trial as it returns. The first call of a trial this run writes starts
+    its cassette afresh (whatever its number: concurrent calls may return out of order)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
+        self._started: set[tuple[str, int]] = set()
 
     def write(self, task: str, trial: int, number: int, entry: dict[str, Any]) -> None:
         path = _file(self.folder, task, trial)
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w" if number == 1 else "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"call": number, **entry}, ensure_ascii=False) + "\n")
+            fresh = (task, trial) not in self._started
+            self._started.add((task, trial))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("w" if fresh else "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"call": number, **entry}, ensure_ascii=False) + "\n")
+            except OSError as exc:
+                raise CassetteError(f"record: cannot write {path}: {exc}") from None
+
+
+ENTRY_KEYS = ("call", "request_hash", "value", "prompt_tokens", "completion_tokens", "cost_usd")
+
+
+def _read_cassette(path: Path) -> dict[int, dict[str, Any]]:
+    """The calls of one cassette by number; a damaged line (a recording cut short) is an error
+    naming the file and line."""
+    calls = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CassetteError(f"replay: cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            missing = [key for key in ENTRY_KEYS if key not in entry]
+        except json.JSONDecodeError as exc:
+            raise CassetteError(f"replay: {path}:{number}: not a recorded call ({exc.msg}); record the trial "
+                                "again with --ecom-record") from None
+        if missing or not isinstance(entry.get("call"), int):
+            raise CassetteError(f"replay: {path}:{number}: not a recorded call (missing {', '.join(missing) or 'call'})"
+                                "; record the trial again with --ecom-record")
+        calls[entry["call"]] = entry
+    return calls
 
 
 class Player:
@@ -57,13 +91,7 @@ class Player:
         with self._lock:
             if (task, trial) not in self._loaded:
                 path = _file(self.folder, task, trial)
-                calls = {}
-                if path.is_file():
-                    for line in path.read_text(encoding="utf-8").splitlines():
-                        if line.strip():
-                            entry = json.loads(line)
-                            calls[entry["call"]] = entry
-                self._loaded[(task, trial)] = calls
+                self._loaded[(task, trial)] = _read_cassette(path) if path.is_file() else {}
             return self._loaded[(task, trial)]
 
     def answer(self, task: str, trial: int, number: int, digest: str) -> dict[str, Any]:

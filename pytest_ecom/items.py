@@ -75,8 +75,7 @@ class TrialItem(pytest.Item):
     def runtest(self) -> None:
         assert self.run is not None
         try:
-            with metering.using(self.run.meter):  # a judge's calls count for this trial
-                dimensions, reference, checks = self._score(self.run)
+            dimensions, reference, checks = self._score(self.run)
         except Exception as exc:  # a bug of ours must not make the trial vanish from the report
             error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", self.run.trajectory, short_traceback())
             self.run = replace(self.run, error=error)
@@ -97,9 +96,6 @@ class TrialItem(pytest.Item):
         return score_trajectory(self.prepared, run.trajectory), all(checks.values()), checks
 
     def teardown(self) -> None:
-        budget = self.config.stash[STATE].budget
-        if budget is not None and self.run is not None:
-            budget.bill(self.run.meter)  # a judge's calls, made after the episode was billed
         self.run = None  # the trajectory is not needed once the record exists
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

@@ -44,6 +44,7 @@ class ModelCallError(ProviderError):
 class CallSettings:
     retries: int = 3  # attempts after the first, for transient failures only
     backoff_s: float = 1.0  # first wait; doubled each retry, times a jitter in [0.5, 1.5)
+    timeout_s: float = 60.0  # one attempt's limit: a hung provider is a retried failure, not a slow agent
     temperature: float | None = 0.0
     max_tokens: int | None = None
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD per 1M (in, out)
@@ -77,7 +78,7 @@ def _litellm() -> Any:
 
 def _kwargs(base_url: str | None) -> dict[str, Any]:
     # num_retries / max_retries: litellm and the OpenAI client must not retry behind our back
-    out: dict[str, Any] = {"num_retries": 0, "max_retries": 0}
+    out: dict[str, Any] = {"num_retries": 0, "max_retries": 0, "timeout": settings().timeout_s}
     if base_url:
         out["api_base"] = base_url
         out.setdefault("api_key", os.environ.get("PYTEST_ECOM_API_KEY", "not-needed"))
@@ -112,7 +113,7 @@ class _Outcome:
     value: Any
     prompt_tokens: int
     completion_tokens: int
-
+    counted: bool = True  # the provider reported its usage
 
 async def _call(role: str, model: str, request: dict[str, Any],
                 send: Callable[[], Awaitable[Any]], read: Callable[[Any], _Outcome]) -> Any:
@@ -131,15 +132,22 @@ async def _call(role: str, model: str, request: dict[str, Any],
         meter.add(role, entry["prompt_tokens"], entry["completion_tokens"], entry["cost_usd"], 1)
         return entry["value"]
     outcome, attempts = await _attempts(model, send, read)
-    cost = price(model, outcome.prompt_tokens, outcome.completion_tokens)
+    # no usage in the answer: its cost is unknown, not $0
+    cost = price(model, outcome.prompt_tokens, outcome.completion_tokens) if outcome.counted else None
     if meter is not None:
         meter.add(role, outcome.prompt_tokens, outcome.completion_tokens, cost, attempts)
         if isinstance(recorder, Recorder):
-            recorder.write(*meter.key, number, {"role": role, "model": model, "request_hash": digest,
-                                                "value": outcome.value, "prompt_tokens": outcome.prompt_tokens,
-                                                "completion_tokens": outcome.completion_tokens,
-                                                "cost_usd": cost})
+            _record(recorder, meter, number, {"role": role, "model": model, "request_hash": digest,
+                                              "value": outcome.value, "prompt_tokens": outcome.prompt_tokens,
+                                              "completion_tokens": outcome.completion_tokens, "cost_usd": cost})
     return outcome.value
+
+
+def _record(recorder: Recorder, meter: metering.TrialMeter, number: int, entry: dict[str, Any]) -> None:
+    try:
+        recorder.write(*meter.key, number, entry)
+    except CassetteError as exc:  # the harness failed, not the agent: a trial error
+        raise ModelCallError(str(exc)) from None
 
 
 async def _attempts(model: str, send: Callable[[], Awaitable[Any]],
@@ -158,10 +166,13 @@ async def _attempts(model: str, send: Callable[[], Awaitable[Any]],
     raise AssertionError("unreachable")
 
 
-def _usage(response: Any) -> tuple[int, int]:
-    usage = getattr(response, "usage", None) or {}
+def _usage(response: Any) -> tuple[int, int, bool]:
+    """Prompt and completion tokens, and whether the provider reported them at all."""
+    usage = getattr(response, "usage", None)
+    if not usage:
+        return 0, 0, False
     get = usage.get if isinstance(usage, dict) else (lambda k, d=0: getattr(usage, k, d))
-    return int(get("prompt_tokens", 0) or 0), int(get("completion_tokens", 0) or 0)
+    return int(get("prompt_tokens", 0) or 0), int(get("completion_tokens", 0) or 0), True
 
 
 def _sampling(seed: int | None) -> dict[str, Any]:
@@ -181,7 +192,8 @@ async def embed(model: str, texts: Sequence[str], base_url: str | None = None,
     def read(response: Any) -> _Outcome:
         data = sorted(response.data, key=lambda d: d["index"] if isinstance(d, dict) else d.index)
         vectors = [list(d["embedding"] if isinstance(d, dict) else d.embedding) for d in data]
-        return _Outcome(vectors, _usage(response)[0], 0)
+        prompt, _, counted = _usage(response)
+        return _Outcome(vectors, prompt, 0, counted)
 
     return await _call(role, model, {"input": list(texts)},
                        lambda: _litellm().aembedding(model=model, input=list(texts), **_kwargs(base_url)), read)

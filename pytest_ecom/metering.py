@@ -23,12 +23,18 @@ class RoleUsage:
     completion_tokens: int = 0
     cost_usd: float | None = 0.0  # None once any call of this role had no known price
 
-    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float | None, attempts: int) -> None:
-        self.calls += 1
+    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float | None, attempts: int,
+            calls: int = 1) -> None:
+        self.calls += calls
         self.attempts += attempts
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
         self.cost_usd = None if cost_usd is None or self.cost_usd is None else self.cost_usd + cost_usd
+
+    def add_recorded(self, used: dict[str, Any]) -> None:
+        """Add the usage a trial record keeps for one role (:meth:`as_dict`)."""
+        self.add(used.get("prompt_tokens", 0), used.get("completion_tokens", 0), used.get("cost_usd"),
+                 used.get("attempts", 0), used.get("calls", 0))
 
     def as_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "attempts": self.attempts, "prompt_tokens": self.prompt_tokens,
@@ -74,8 +80,7 @@ def current() -> TrialMeter | None:
 
 @contextmanager
 def using(meter: TrialMeter | None) -> Iterator[TrialMeter | None]:
-    """Count the model calls made inside the block on ``meter`` (e.g. scoring after the episode:
-    its calls continue the trial's numbering)."""
+    """Count the model calls made inside the block on ``meter``."""
     token = _CURRENT.set(meter)
     try:
         yield meter

@@ -218,6 +218,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-retries", type=_non_negative_int, default=3, metavar="N",
                     help="retries of a model call after a rate limit, timeout, connection failure or 5xx "
                          "(default 3; then the trial is an error)")
+    group.addoption("--ecom-call-timeout", type=_positive_seconds, default=60.0, metavar="S",
+                    help="time limit of one attempt of a model call (default 60 s); a call that hangs is "
+                         "retried, then a trial error")
     group.addoption("--ecom-backoff", type=_positive_seconds, default=1.0, metavar="S",
                     help="first wait before a retry, doubled each time, with jitter (default 1 s)")
     group.addoption("--model-temperature", type=float, default=0.0, metavar="T",
@@ -311,6 +314,7 @@ def read_settings(config: pytest.Config) -> Settings:
         max_cost=config.getoption("--ecom-max-cost"),
         calls=CallSettings(
             retries=config.getoption("--ecom-retries"), backoff_s=config.getoption("--ecom-backoff"),
+            timeout_s=config.getoption("--ecom-call-timeout"),
             temperature=config.getoption("--model-temperature"), max_tokens=config.getoption("--model-max-tokens"),
             prices=dict(config.getoption("--ecom-price") or ()),
             record=Path(record) if (record := config.getoption("--ecom-record")) else None,

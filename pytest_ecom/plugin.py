@@ -196,6 +196,7 @@ class EcomSession:
         report = yield
         if isinstance(item, TrialItem) and item.not_run and report.when == "setup":
             report.ecom_not_run = item.not_run  # travels to the xdist controller, which counts it
+            report.ecom_task = item.prepared.id
         if isinstance(item, TrialItem) and item.record is not None:
             if report.when == "call" or (report.when == "setup" and report.failed):
                 # A report attribute travels to the xdist controller (user_properties would put the
@@ -251,6 +252,7 @@ class EcomSession:
         record = getattr(report, "ecom_record", None)
         if getattr(report, "ecom_not_run", None) == "budget" and not _is_worker(self.config):
             self.state.not_run_budget += 1
+            self.state.not_run_tasks.add(report.ecom_task)
         if record is not None and not _is_worker(self.config):
             self.state.records.append(record)
             if self.state.log is not None:  # each finished trial is on disk at once
@@ -260,7 +262,7 @@ class EcomSession:
     def _report(self) -> dict[str, Any]:
         s = self.state.settings
         report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
-                              selection_options(self.config), self.state.verdicts)
+                              selection_options(self.config), self.state.verdicts, self.state.not_run_tasks)
         if self.state.budget is not None:
             spent = self.state.budget.spent()
             report["budget"] = {"max_cost_usd": self.state.budget.limit_usd, "spent_usd": round(spent.usd, 8),
@@ -299,6 +301,11 @@ class EcomSession:
             if self.state.baseline is not None:
                 self.state.verdicts.append(self._baseline_verdict())
             self.state.verdicts += evaluate_all((), self.state.records, s.max_errors)  # the errors gate, last
+            if self.state.not_run_budget:  # a partial run cannot pass a gate
+                self.state.verdicts.append(Verdict(
+                    "budget", False, self.state.not_run_budget,
+                    f"refused: --ecom-max-cost kept {self.state.not_run_budget} trial(s) of "
+                    f"{len(self.state.not_run_tasks)} task(s) from running; gate the whole run"))
             if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
                 # Gates decide: failed trials alone do not fail the run (an agent fails some).
                 passed = all(v.passed for v in self.state.verdicts)
@@ -313,7 +320,8 @@ class EcomSession:
             return
         s = self.state.settings
         terminalreporter.write_sep("=", "pytest-ecom")
-        summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config))
+        summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config),
+                            self.state.not_run_tasks)
         for line in summary_lines(summary, s.agent):
             terminalreporter.write_line(line)
         if self.state.resume_log is not None:

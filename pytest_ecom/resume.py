@@ -122,7 +122,11 @@ def read_log(path: Path, fingerprint: Mapping[str, Any]) -> ResumeLog:
         if not header_seen:
             raise ResumeError(f"{path}:{number}: a trial record before any run header: cannot tell which run "
                               "wrote it (a log of an older pytest-ecom?); start a new log")
-        log.records[(entry["task"], entry["trial"])] = entry
+        key = (entry["task"], entry["trial"])
+        if entry["outcome"] == "error":  # a provider outage, a rate-limit storm: worth running again
+            log.records.pop(key, None)
+            continue
+        log.records[key] = entry
     return log
 
 

@@ -43,6 +43,7 @@ class RunState:
     progress: Progress | None = None  # the progress line (controller only)
     budget: Budget | None = None  # --ecom-max-cost: the run's shared spending ledger
     not_run_budget: int = 0  # trials skipped because the budget was spent (controller's count)
+    not_run_tasks: set[str] = field(default_factory=set)  # their tasks
 
 
 STATE = pytest.StashKey[RunState]()

@@ -8,7 +8,8 @@
   first three words, else ``{"score": 0}``; with a model name containing ``vision``, a vision
   model naming the images it was sent (``vision_content``);
 - any model whose name contains ``broken`` gets HTTP 401 (a provider failure); ``fail()`` makes the
-  next requests of a model fail with a chosen status, ``latency_s`` delays every request.
+  next requests of a model fail with a chosen status, ``latency_s`` delays every request (and
+  ``most_in_flight`` then tells how many waited at once).
 Every request is kept in ``requests`` so tests can see what was sent.
 """
 
@@ -105,7 +106,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.requests.append((self.path, body))
         model = body.get("model", "")
         if self.server.latency_s:
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
             time.sleep(self.server.latency_s)
+            with self.server.lock:
+                self.server.in_flight -= 1
         planned = self.server.failures.get(model)
         if planned and planned[0] > 0:  # injected by fail(): a rate limit, a server error, ...
             planned[0] -= 1
@@ -141,6 +147,9 @@ class OpenAIStub:
         self.server.requests = []
         self.server.failures = {}  # model -> [failures left, HTTP status]
         self.server.latency_s = 0.0  # every request waits this long
+        self.server.lock = threading.Lock()
+        self.server.in_flight = 0  # requests waiting out their latency now
+        self.server.most_in_flight = 0  # the most seen at once
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -80,3 +80,15 @@ def test_a_non_positive_budget_is_a_usage_error(mini_project):
     result = mini_project.run("--agent=oracle", "--ecom-max-cost=0")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--ecom-max-cost: must be more than 0" in result.stderr.str()
+
+
+def test_tasks_the_budget_kept_from_running_are_incomplete_and_gates_refuse(mini_project, stub):
+    result = mini_project.run(*PRICED, f"--agent-base-url={stub.base_url}", "--ecom-max-cost=1",
+                              "--ecom-gate", "pass^1>=0", "--ecom-report=report.json")
+    assert result.parseoutcomes()["skipped"] == 2  # the first trial spends $2 or more: no other task starts
+    summary = mini_project.report()["summary"]
+    ran = {t["task"] for t in mini_project.report()["trials"]}
+    assert len(ran) == 1 and set(summary["incomplete"]) == {"cancel_kettle", "change_address", "order_status"} - ran
+    result.stdout.fnmatch_lines(["gate budget: FAIL — refused: --ecom-max-cost kept 2 trial(s) of 2 task(s) "
+                                 "from running; gate the whole run"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

@@ -367,6 +367,23 @@ def test_a_broken_folder_is_refused(source, tmp_path, capsys, break_it, expected
     assert any(expected in line for line in lines), lines
 
 
+def test_data_the_tools_cannot_read_is_refused_with_the_task_and_field(source, tmp_path, capsys):
+    orders = source / "data" / "orders.json"
+    data = json.loads(orders.read_text(encoding="utf-8"))
+
+    def drop_status(tree):
+        if isinstance(tree, dict):
+            tree.pop("订单状态", None)
+            for value in tree.values():
+                drop_status(value)
+
+    drop_status(data)
+    orders.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    lines = _fails(capsys, source, tmp_path / "out")
+    assert any("task [0] (index 0): field 'metadata.actions[0]': manage_order_tool cannot run on the data in "
+               "data/: KeyError: '订单状态'" in line for line in lines), lines
+
+
 def test_a_missing_folder_is_refused(tmp_path, capsys):
     lines = _fails(capsys, tmp_path / "nowhere", tmp_path / "out")
     folder = tmp_path / "nowhere"

@@ -101,6 +101,12 @@ def test_a_stop_before_the_agent_did_anything_is_a_fault_only_when_the_task_need
     assert _fault(_referee(needs_calls=False), f"bye {STOP_SIGNAL}", stop=True) is None
 
 
+def test_giving_up_on_an_agent_that_talks_but_never_acts_is_the_agents_failure():
+    """Counting it as the customer's error would leave the agent's worst trials out of pass^k."""
+    stalling = ("Sorry, I cannot help with orders.", "Sorry, I cannot help with orders.")
+    assert _fault(_referee(), f"forget it {STOP_SIGNAL}", stop=True, replies=stalling) is None
+
+
 @pytest.mark.parametrize("text", ["Hello! How can I help you today?", "As an AI, I cannot shop.", "您好，有什么可以帮您？"])
 def test_talking_like_the_assistant_breaks_the_role(text):
     fault = _fault(_referee(), text)
@@ -186,7 +192,7 @@ def test_a_request_for_a_human_ends_the_conversation(mini_project, stub):
 @pytest.mark.parametrize("customer, kind, evidence", [
     ("customer-invent", "invented id", "the customer stated '999999', found neither in its goal"),
     ("customer-breaks-role", "broken role", "the customer spoke like the assistant ('how can i help you')"),
-    ("customer-quitter", "premature stop", "the customer sent the stop signal before the agent made any tool call"),
+    ("customer-quitter", "premature stop", "the customer sent the stop signal before the agent answered at all"),
 ])
 def test_a_customer_at_fault_makes_the_trial_a_customer_error(mini_project, stub, customer, kind, evidence):
     result = _run(mini_project, stub, customer)

@@ -112,6 +112,8 @@ def test_record_then_replay_without_the_server(mini_project, stub):
                      for n in (1, 2)]
     first = json.loads((mini_project.path / "cassettes/order_status/trial-1.jsonl").read_text().splitlines()[0])
     assert first["call"] == 1 and first["role"] == "agent" and len(first["request_hash"]) == 16
+    second = json.loads((mini_project.path / "cassettes/order_status/trial-2.jsonl").read_text().splitlines()[0])
+    assert second["request_hash"] != first["request_hash"]  # each trial sends its own seed: no answer is shared
     seen = len(stub.requests)
 
     replayed = mini_project.run(*AGENT, f"--agent-base-url={closed_port_url()}", "--repeat=2",
@@ -162,3 +164,57 @@ def test_the_summary_shows_totals_and_cost_per_pass(mini_project, stub):
     assert usage["cost_per_pass_usd"] == pytest.approx(calls * 1.0)  # one trial passed
     result.stdout.fnmatch_lines([f"models: agent {calls} calls, {2 * calls} tokens, ${calls:.4f} — "
                                  f"total ${calls:.4f}, ${calls:.4f} per passed trial"])
+
+
+@pytest.mark.parametrize("concurrency, overlapping", [(1, 1), (4, 4)])
+def test_trials_of_a_task_wait_on_the_model_together(mini_project, stub, concurrency, overlapping):
+    """Within one process the selected trials of a task run concurrently on the session's loop,
+    bounded by --ecom-concurrency: their model calls are in flight at the same time."""
+    stub.server.latency_s = 0.3
+    stub.server.most_in_flight = 0
+    try:
+        result = mini_project.run(*AGENT, f"--agent-base-url={stub.base_url}", "-k", "order_status", "--repeat=4",
+                                  f"--ecom-concurrency={concurrency}")
+    finally:
+        stub.server.latency_s = 0.0
+    result.assert_outcomes(passed=4)
+    assert stub.server.most_in_flight == overlapping
+
+
+def test_a_damaged_cassette_is_a_trial_error_naming_file_and_line(mini_project, stub):
+    mini_project.run(*AGENT, f"--agent-base-url={stub.base_url}", "-k", "order_status",
+                     "--ecom-record=cassettes").assert_outcomes(passed=1)
+    tape = mini_project.path / "cassettes" / "order_status" / "trial-1.jsonl"
+    tape.write_text(tape.read_text(encoding="utf-8")[:-20], encoding="utf-8")  # a recording cut short
+    result = mini_project.run(*AGENT, f"--agent-base-url={closed_port_url()}", "-k", "order_status",
+                              "--ecom-replay=cassettes", "--ecom-report=report.json")
+    result.assert_outcomes(errors=1)  # the harness's failure, not the agent's
+    [trial] = mini_project.report()["trials"]
+    assert trial["error"]["source"] == "provider"
+    assert "cassettes/order_status/trial-1.jsonl:2: not a recorded call" in trial["error"]["message"]
+
+
+def test_calls_returning_out_of_order_keep_the_whole_cassette(tmp_path):
+    from pytest_ecom.cassettes import Player, Recorder
+
+    recorder = Recorder(tmp_path)
+    recorder.write("t", 1, 2, {"request_hash": "b", "value": "second", "prompt_tokens": 1, "completion_tokens": 1,
+                               "cost_usd": None})
+    recorder.write("t", 1, 1, {"request_hash": "a", "value": "first", "prompt_tokens": 1, "completion_tokens": 1,
+                               "cost_usd": None})
+    player = Player(tmp_path)
+    assert player.answer("t", 1, 1, "a")["value"] == "first" and player.answer("t", 1, 2, "b")["value"] == "second"
+    Recorder(tmp_path).write("t", 1, 1, {"request_hash": "c", "value": "again", "prompt_tokens": 1,
+                                         "completion_tokens": 1, "cost_usd": None})  # a new run records afresh
+    assert list(Player(tmp_path)._calls("t", 1)) == [1]
+
+
+def test_a_hung_provider_is_retried_then_an_error_not_a_slow_agent(mini_project, stub):
+    stub.server.latency_s = 1.0
+    try:
+        result, trial = run(mini_project, stub, "--ecom-call-timeout=0.2", "--ecom-retries=1")
+    finally:
+        stub.server.latency_s = 0.0
+    result.assert_outcomes(errors=1)
+    assert trial["error"]["source"] == "provider" and "after 2 attempt(s)" in trial["error"]["message"]
+    assert "Timeout" in trial["error"]["message"]

@@ -277,3 +277,12 @@ def test_a_run_stopped_mid_way_resumes_without_losing_or_repeating_a_trial(mini_
     expected = _comparable(single)
     comparable["fingerprint"]["agent"] = expected["fingerprint"]["agent"]  # the slow twin of half_oracle
     assert comparable == expected
+
+
+def test_errored_trials_run_again_on_resume(mini_project):
+    """A provider outage is the usual reason to resume: its errors must not count as done."""
+    first = mini_project.run("--agent=mini_agents:provider_down", "--ecom-log=run.jsonl")
+    first.assert_outcomes(errors=3)
+    again = mini_project.run("--agent=mini_agents:provider_down", "--ecom-log=run.jsonl", "--ecom-resume=run.jsonl")
+    again.assert_outcomes(errors=3)  # nothing was taken from the log: every errored trial ran again
+    assert "resumed from run.jsonl: 0 logged trial(s) taken from the log, 3 run now" in summary_block(again)

@@ -511,10 +511,14 @@ def replay_problems(entries: list[dict[str, Any]], tables: dict[str, dict[str, A
         store = Store(tables)
         for j, call in enumerate(entry["metadata"]["actions"]):
             name = served_name("actions", call["name"])
-            result = tools.call(store, name, call["arguments"])
+            field_ = f"{_where(i, entry)}: field 'metadata.actions[{j}]': {name}"
+            try:
+                result = tools.call(store, name, call["arguments"])
+            except Exception as exc:  # data our tools cannot read (a record missing a field, ...)
+                problems.append(f"{field_} cannot run on the data in data/: {type(exc).__name__}: {exc}")
+                break
             if not result.ok:
-                problems.append(f"{_where(i, entry)}: field 'metadata.actions[{j}]': {name} fails on the data: "
-                                f"{result.error}")
+                problems.append(f"{field_} fails on the data: {result.error}")
     return problems
 
 

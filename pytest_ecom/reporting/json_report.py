@@ -17,7 +17,8 @@ REPORT_VERSION = 1
 
 def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
                  options: dict[str, Any], deselected: Iterable[str] = (),
-                 selection: Iterable[str] = (), verdicts: Iterable[Verdict] = ()) -> dict[str, Any]:
+                 selection: Iterable[str] = (), verdicts: Iterable[Verdict] = (),
+                 not_started: Iterable[str] = ()) -> dict[str, Any]:
     records = dedupe(records)
     return {
         "format": REPORT_FORMAT,
@@ -28,7 +29,7 @@ def build_report(records: list[dict[str, Any]], agent: str | None, repeat: int,
             "options": options,
             "task_set": task_set_digest(records),
         },
-        "summary": summarize(records, repeat, deselected, selection),
+        "summary": summarize(records, repeat, deselected, selection, not_started),
         "gates": [v.as_dict() for v in verdicts],
         "tasks": task_table(records),
         "trials": records,

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from pytest_ecom.metering import RoleUsage
 from pytest_ecom.scoring.ablation import ablation
 from pytest_ecom.scoring.passk import estimate, per_task
 from pytest_ecom.scoring.stats import LEVEL, RESAMPLES, SEED, bootstrap_mean
@@ -130,29 +131,27 @@ def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     metered = [r for r in records if r.get("tokens")]
     if not metered:
         return None
-    roles: dict[str, dict[str, Any]] = {}
+    roles: dict[str, RoleUsage] = {}
     for r in metered:
         for role, used in r["tokens"].items():
-            total = roles.setdefault(role, {"calls": 0, "attempts": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                                            "cost_usd": 0.0})
-            for key in ("calls", "attempts", "prompt_tokens", "completion_tokens"):
-                total[key] += used.get(key, 0)
-            total["cost_usd"] = (None if total["cost_usd"] is None or used.get("cost_usd") is None
-                                 else total["cost_usd"] + used["cost_usd"])
-    costs = [t["cost_usd"] for t in roles.values()]
+            roles.setdefault(role, RoleUsage()).add_recorded(used)
+    costs = [u.cost_usd for u in roles.values()]
     cost = None if any(c is None for c in costs) else round(sum(costs), 8)  # type: ignore[arg-type]
     passes = sum(r["outcome"] == "pass" for r in records)
-    return {"roles": dict(sorted(roles.items())), "cost_usd": cost,
+    return {"roles": {role: roles[role].as_dict() for role in sorted(roles)}, "cost_usd": cost,
             "cost_per_pass_usd": round(cost / passes, 8) if cost is not None and passes else None}
 
 
 def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
-              deselected: Iterable[str] = (), selection: Iterable[str] = ()) -> dict[str, Any]:
+              deselected: Iterable[str] = (), selection: Iterable[str] = (),
+              not_started: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
 
     ``deselected``: tasks with trials left out by the selection (-k, -m, --lf);
     those with no trial run at all are listed as ``not_run``. ``selection``: the selecting
     options in use (``--lf`` may skip whole files, which are then not even deselected).
+    ``not_started``: tasks with trials the budget kept from starting (``--ecom-max-cost``): they
+    are incomplete, even those with no trial run at all.
 
     The headline is the end-to-end benchmark: it counts tasks only when the run has any, so
     adding stage-wise samples never moves it; samples are counted apart and in ``by_stage``.
@@ -184,7 +183,7 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
         "ci_method": INTERVAL_METHOD,
         "tasks": len(tasks),
         "tasks_counted": complete_k.tasks,
-        "incomplete": list(complete_k.incomplete),
+        "incomplete": sorted(set(complete_k.incomplete) | set(not_started)),
         "not_run": sorted(set(deselected) - {r["task"] for r in everything}),
         "selection": list(selection),
         "trials": {o: totals.get(o, 0) for o in OUTCOMES},

@@ -107,10 +107,11 @@ class Referee:
             shown = ", ".join(repr(i) for i in invented)
             raise CustomerFault("invented id", f"the customer stated {shown}, found neither in its goal, persona "
                                                "or context nor in anything the agent said", text)
-        if turn.stop and turn.end_reason == "customer_stop" and self.needs_calls and not traj.calls:
-            raise CustomerFault("premature stop", "the customer sent the stop signal before the agent made any "
-                                                  f"tool call ({traj.turns} customer message(s) so far; the task "
-                                                  "needs tool calls)", text)
+        if turn.stop and turn.end_reason == "customer_stop" and self.needs_calls and not (traj.calls or traj.replies):
+            # Only before the agent said or did anything: a customer who gives up on an agent that
+            # talks but never acts is that agent's failure, and is scored as one.
+            raise CustomerFault("premature stop", "the customer sent the stop signal before the agent answered "
+                                                  "at all (the task needs tool calls)", text)
 
     def invented_ids(self, text: str, agent_said: Iterable[str]) -> list[str]:
         """Ids in ``text`` the customer could not have known, in order of appearance."""
