@@ -114,6 +114,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if ledger is None:  # the controller, or a run without xdist: the run's ledger starts here
             ledger = Path(tempfile.mkdtemp(prefix="pytest-ecom-budget-")) / "spent.txt"
         state.budget = Budget(settings.max_cost, ledger)
+        for logged in (resume_log.records.values() if resume_log is not None else ()):
+            if logged.get("tokens"):  # what the resumed run already spent counts against the budget
+                state.budget.spend(logged.get("cost_usd"))
     if settings.log is not None and not _is_worker(config):
         state.log = open_log(settings.log, fingerprint, resumed=resume_log is not None)
     if not _is_worker(config) and settings.progress > 0 and config.get_verbosity() >= 0:

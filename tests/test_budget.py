@@ -92,3 +92,11 @@ def test_tasks_the_budget_kept_from_running_are_incomplete_and_gates_refuse(mini
     result.stdout.fnmatch_lines(["gate budget: FAIL — refused: --ecom-max-cost kept 2 trial(s) of 2 task(s) "
                                  "from running; gate the whole run"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_resumed_run_keeps_counting_what_it_spent_before(mini_project, stub):
+    args = (*PRICED, f"--agent-base-url={stub.base_url}", "-k", "order_status", "--repeat=3", "--ecom-log=run.jsonl")
+    mini_project.run(*args, "--ecom-max-cost=3").assert_outcomes(passed=2, skipped=1)  # $4 spent
+    again = mini_project.run(*args, "--ecom-max-cost=3", "--ecom-resume=run.jsonl", "-rs")
+    again.assert_outcomes(skipped=1, deselected=8)  # 2 logged trials and -k; the logged $4 exceed the budget
+    assert "not run (budget): $4.0000 spent of --ecom-max-cost $3" in again.stdout.str()
