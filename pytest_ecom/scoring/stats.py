@@ -58,6 +58,8 @@ def bootstrap_mean(values: Sequence[float], *, level: float = LEVEL, resamples: 
         raise ValueError(f"level must be between 0 and 1, got {level}")
     if not values:
         return None
+    if len(set(values)) == 1:  # every resample has the same mean (one task, or all alike): no need to draw
+        return Interval(values[0], values[0], values[0], len(values), level)
     means = _resampled_means(values, resamples, seed)
     tail = (1 - level) / 2
     return Interval(sum(values) / len(values), _percentile(means, tail), _percentile(means, 1 - tail),

@@ -112,10 +112,14 @@ def rules_compared(records: list[dict[str, Any]], k: int) -> dict[str, Any] | No
     return out
 
 
+INTERVALS_UP_TO = 10  # beyond it, only pass^K's interval: each k costs a bootstrap
+
+
 def pass_hat_intervals(counts: dict[str, tuple[int, int]], k_max: int) -> dict[str, dict[str, Any] | None]:
-    """The bootstrap interval (over tasks) of each pass^k, k = 1..k_max; None where no task has k trials."""
+    """The bootstrap interval (over tasks) of pass^k for k = 1..10 and k = k_max; None where no
+    task has k trials."""
     out: dict[str, dict[str, Any] | None] = {}
-    for k in range(1, k_max + 1):
+    for k in sorted({*range(1, min(k_max, INTERVALS_UP_TO) + 1), k_max}):
         found = bootstrap_mean(list(per_task(counts, k).values()))
         out[str(k)] = None if found is None else {"low": round(found.low, 6), "high": round(found.high, 6),
                                                   "tasks": found.tasks}
