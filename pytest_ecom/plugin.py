@@ -29,7 +29,6 @@ from pytest_ecom.reporting.terminal import summary_lines
 from pytest_ecom.resume import ResumeError, ResumeLog, open_log, read_log, run_fingerprint
 from pytest_ecom.resume import plan as resume_plan
 from pytest_ecom.runner import TrialPool
-from pytest_ecom.scoring.summary import summarize
 from pytest_ecom.session import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
@@ -176,6 +175,7 @@ class EcomSession:
     def __init__(self, config: pytest.Config, state: RunState) -> None:
         self.config = config
         self.state = state
+        self._built: dict[str, Any] | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember each task's selected trials so they can start together; not on an xdist
@@ -263,6 +263,12 @@ class EcomSession:
                 self.state.log.flush()
 
     def _report(self) -> dict[str, Any]:
+        """The run's report, built once at the end (JSON, HTML and the terminal summary share it)."""
+        if self._built is None:
+            self._built = self._build_report()
+        return self._built
+
+    def _build_report(self) -> dict[str, Any]:
         s = self.state.settings
         report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
                               selection_options(self.config), self.state.verdicts, self.state.not_run_tasks)
@@ -323,9 +329,7 @@ class EcomSession:
             return
         s = self.state.settings
         terminalreporter.write_sep("=", "pytest-ecom")
-        summary = summarize(self.state.records, s.repeat, self.state.deselected, selection_options(self.config),
-                            self.state.not_run_tasks)
-        for line in summary_lines(summary, s.agent):
+        for line in summary_lines(self._report()["summary"], s.agent):
             terminalreporter.write_line(line)
         if self.state.resume_log is not None:
             for line in self._resume_lines():
