@@ -17,7 +17,7 @@ import json
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -196,6 +196,23 @@ class MiniProject:
     @staticmethod
     def rerun_commands(result: pytest.RunResult) -> list[str]:
         return RERUN.findall(result.stdout.str())
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[Any]:
+    """The loopback OpenAI-compatible stub (tests/openai_stub.py), one per test module.
+
+    litellm is imported here, before pytester snapshots sys.modules: a module-scoped fixture is
+    set up before the function-scoped pytester, and each in-process run drops the modules it
+    imported; importing litellm a second time in one process breaks plugin loading.
+    """
+    from openai_stub import OpenAIStub
+
+    from pytest_ecom.llm import _litellm
+
+    _litellm()
+    with OpenAIStub() as server:
+        yield server
 
 
 @pytest.fixture

@@ -14,14 +14,8 @@ PRICED = ("--agent=litellm", "--agent-model=openai/stub-agent", "--ecom-price=op
 
 
 @pytest.fixture(scope="module")
-def stub():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    _litellm()  # before pytester snapshots sys.modules (see test_model_calls)
-    with OpenAIStub() as server:
-        yield server
+def stub(model_server):
+    return model_server
 
 
 def test_trials_stop_starting_once_the_budget_is_spent(mini_project, stub):

@@ -10,14 +10,8 @@ from test_run import summary_block
 
 
 @pytest.fixture(scope="module")
-def stub():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    _litellm()  # imported once in this process, before pytester's in-process runs (see test_stagewise)
-    with OpenAIStub() as server:
-        yield server
+def stub(model_server):
+    return model_server
 
 
 def test_the_litellm_agent_runs_the_tool_loop_through_the_model(mini_project, stub):

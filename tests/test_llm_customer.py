@@ -121,14 +121,8 @@ def test_an_empty_message_is_a_fault():
 
 
 @pytest.fixture(scope="module")
-def stub():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    _litellm()  # imported once in this process, before pytester's in-process runs (see test_stagewise)
-    with OpenAIStub() as server:
-        yield server
+def stub(model_server):
+    return model_server
 
 
 def _customer_requests(stub, model: str) -> list[dict]:

@@ -12,16 +12,8 @@ AGENT = ("--agent=litellm", "--agent-model=openai/stub-agent")
 
 
 @pytest.fixture(scope="module")
-def server():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    # litellm imported before pytester snapshots sys.modules (a module-scoped fixture is set up
-    # before the function-scoped pytester), so in-process runs do not unload it between tests
-    _litellm()
-    with OpenAIStub() as running:
-        yield running
+def server(model_server):
+    return model_server
 
 
 @pytest.fixture

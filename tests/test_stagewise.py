@@ -114,16 +114,8 @@ def test_a_sample_with_an_answer_outside_its_options_is_a_collection_error(mini_
 
 
 @pytest.fixture(scope="module")
-def openai_stub():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    # Import litellm in this process before pytester's in-process runs: each run drops the modules
-    # it imported, and importing litellm a second time in one process breaks plugin loading.
-    _litellm()
-    with OpenAIStub() as stub:
-        yield stub
+def openai_stub(model_server):
+    return model_server
 
 
 JUDGED = """schema_version: 1

@@ -31,14 +31,8 @@ def look(messages, tools, context):
 
 
 @pytest.fixture(scope="module")
-def stub():
-    from openai_stub import OpenAIStub
-
-    from pytest_ecom.llm import _litellm
-
-    _litellm()  # imported once in this process, before pytester's in-process runs
-    with OpenAIStub() as server:
-        yield server
+def stub(model_server):
+    return model_server
 
 
 @pytest.fixture
