@@ -51,7 +51,7 @@ ENV = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 def collect(folder: Path, target: str, *extra: str) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_ecom.plugin", "--collect-only", "-q",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "pytest_ecom.pytest_plugin.plugin", "--collect-only", "-q",
                            target, *extra], cwd=folder, capture_output=True, text=True, env=ENV)
     took = time.perf_counter() - start
     if proc.returncode != 0:

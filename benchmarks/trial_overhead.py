@@ -25,11 +25,8 @@ import time
 from pathlib import Path
 
 from pytest_ecom.agents import resolve_agent
-from pytest_ecom.prepare import load_prepared
-from pytest_ecom.record import make_record
-from pytest_ecom.runner import EpisodeSetup, run_episode, run_trial
-from pytest_ecom.runner.trial import agent_context
-from pytest_ecom.scoring.trial import score_trajectory
+from pytest_ecom.prepare.task import load_prepared
+from pytest_ecom.runner import EpisodeSetup, agent_context, run_episode, run_trial
 from pytest_ecom.store import Store
 from pytest_ecom.users import ScriptedCustomer
 
@@ -44,8 +41,7 @@ def _materialise(store: Store) -> dict:
 async def ours(prepared, oracle, trials: int) -> float:
     start = time.perf_counter()
     for i in range(1, trials + 1):
-        run = await run_trial(prepared, oracle, i)
-        make_record(run, trials, score_trajectory(prepared, run.trajectory))
+        await run_trial(prepared, oracle, i, repeat=trials)  # what each trial item runs: episode, scores, record
     return (time.perf_counter() - start) / trials
 
 

@@ -27,8 +27,8 @@ def _task_files(paths: Sequence[str]) -> Iterator[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_ecom.prepare import claim_task_id, load_prepared
-    from pytest_ecom.samples import load_prepared_sample
+    from pytest_ecom.prepare.task import claim_task_id, load_prepared
+    from pytest_ecom.prepare.sample import load_prepared_sample
 
     count, bad = 0, 0
     owners: dict[str, Path] = {}
@@ -149,16 +149,17 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from pytest_ecom.gates import Gate, GateSyntaxError
-    from pytest_ecom.merge import MergeError, merge_reports
+    from pytest_ecom.results.gates import Gate, GateSyntaxError
     from pytest_ecom.reporting.json_report import write_report
+    from pytest_ecom.results.merge import merge_reports
+    from pytest_ecom.results.report import ReportError
     from pytest_ecom.reporting.terminal import summary_lines
 
     try:
         gates = [Gate.parse(text) for text in args.gate]
         merged, verdicts = merge_reports([Path(p) for p in args.reports], gates,
                                          args.max_errors if gates else None)
-    except (GateSyntaxError, MergeError) as exc:
+    except (GateSyntaxError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_report(Path(args.out), merged)
@@ -175,7 +176,8 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from pytest_ecom.compare import ReportError, common_k, compare_records, incomparable, load_report
+    from pytest_ecom.results.compare import common_k, compare_records, incomparable
+    from pytest_ecom.results.report import ReportError, load_report
     from pytest_ecom.reporting.comparison import comparison_lines
 
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,3 +38,13 @@ class Trajectory:
     store: Store | None = None
     crash: dict[str, str] | None = None
     scores: dict[str, float] = field(default_factory=dict)  # model-given scores (similarity, judge)
+
+
+def as_sent(arguments: Any) -> Any:
+    """Tool-call arguments (or a tool result) as sent: parsed when they are JSON text, else as they are."""
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except ValueError:
+            return arguments
+    return arguments

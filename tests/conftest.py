@@ -26,9 +26,9 @@ import pytest
 
 from pytest_ecom.agents import AgentSpec
 from pytest_ecom.domains import Domain, load_domain, register_domain
-from pytest_ecom.prepare import PreparedTask, prepare
-from pytest_ecom.runner import TrialRun, run_trial
-from pytest_ecom.scoring.trial import reward, score_trajectory
+from pytest_ecom.prepare.task import PreparedTask, prepare
+from pytest_ecom.runner import TrialRun, run_task
+from pytest_ecom.runner.score import reward, score_trajectory
 from pytest_ecom.spec import load_task
 
 pytest_plugins = ["pytester"]
@@ -103,7 +103,7 @@ def run_agent() -> Callable[..., TrialRun]:
 
     def run(prepared: PreparedTask, agent: Any, trial: int = 1) -> TrialRun:
         spec = agent if isinstance(agent, AgentSpec) else AgentSpec("under_test", agent)
-        return asyncio.run(run_trial(prepared, spec, trial))
+        return asyncio.run(run_task(prepared, spec, trial))
 
     return run
 
@@ -208,7 +208,7 @@ def model_server() -> Iterator[Any]:
     """
     from openai_stub import OpenAIStub
 
-    from pytest_ecom.llm import _litellm
+    from pytest_ecom.models.llm import _litellm
 
     _litellm()
     with OpenAIStub() as server:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pytest_ecom.cli import main
-from pytest_ecom.compare import compare_records, regression_verdict
-from pytest_ecom.reporting.progress import Progress
-from pytest_ecom.scoring.stats import bootstrap_mean, paired_bootstrap
-from pytest_ecom.scoring.summary import summarize
+from pytest_ecom.results.compare import compare_records, regression_verdict
+from pytest_ecom.pytest_plugin.progress import Progress
+from pytest_ecom.results.stats import bootstrap_mean, paired_bootstrap
+from pytest_ecom.results.summary import summarize
 from test_run import summary_block
 
 

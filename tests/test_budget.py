@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ecom.budget import Budget
-from pytest_ecom.metering import TrialMeter
+from pytest_ecom.models.budget import Budget
+from pytest_ecom.models.metering import TrialMeter
 
 # Each stub-agent trial of the mini tasks makes two calls of one prompt token: $1 each at this price.
 PRICED = ("--agent=litellm", "--agent-model=openai/stub-agent", "--ecom-price=openai/stub-agent=1000000,0",

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pytest_ecom.cli import main
-from pytest_ecom.gates import Gate, GateSyntaxError
+from pytest_ecom.results.gates import Gate, GateSyntaxError
 from test_run import summary_block
 from test_selection import _comparable
 

@@ -12,7 +12,7 @@ import pytest
 
 from pytest_ecom.cli import main
 from pytest_ecom.reporting.html import pass_curve_svg, render_html, trial_anchor
-from pytest_ecom.reporting.json_report import build_report
+from pytest_ecom.results.report import build_report
 
 CHROMIUM = os.environ.get("PYTEST_ECOM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -124,7 +124,7 @@ def _record(task: str, trial: int, outcome: str, cost: float | None, **extra: An
 
 
 def test_costs_gates_and_the_curve_from_a_handmade_report():
-    from pytest_ecom.gates import Verdict
+    from pytest_ecom.results.gates import Verdict
 
     usage = {"agent": {"calls": 3, "attempts": 3, "prompt_tokens": 900, "completion_tokens": 80, "cost_usd": 0.3}}
     records = [_record("a", 1, "pass", 0.01), _record("a", 2, "fail", 0.30, tokens=usage),

@@ -12,7 +12,7 @@ from pytest_ecom.spec.models import Persona
 from pytest_ecom.trajectory import MadeCall, Trajectory
 from pytest_ecom.users.faults import CustomerFault, Referee, store_ids
 from pytest_ecom.users.prompts import HUMAN_SIGNAL, language_of, render_persona, roleplay_prompt
-from pytest_ecom.users.scripted import STOP_SIGNAL, CustomerTurn
+from pytest_ecom.users import STOP_SIGNAL, CustomerTurn
 from test_run import section, summary_block
 
 FULL = Persona(id="everything", description="Bought three kettles this year.", consumer_type="value_seeking",

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from pytest_ecom.prepare import load_prepared
+from pytest_ecom.prepare.task import load_prepared
 from pytest_ecom.spec import SpecError
 
 CONTEXT = {"platform": "jd", "shop_id": "5de650c946e7c3001814990f", "user_id": "cnjd喜哥2号"}

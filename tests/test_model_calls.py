@@ -53,7 +53,7 @@ def test_a_model_without_a_known_price_costs_unknown_not_zero(mini_project, stub
 
 
 def test_litellms_offline_price_list_prices_a_known_model(mini_project, stub):
-    from pytest_ecom.llm import _litellm
+    from pytest_ecom.models.llm import _litellm
 
     per_call = sum(_litellm().cost_per_token(model="gpt-4o-mini", prompt_tokens=1, completion_tokens=1))
     result = mini_project.run("--agent=litellm", "--agent-model=openai/gpt-4o-mini",
@@ -187,7 +187,7 @@ def test_a_damaged_cassette_is_a_trial_error_naming_file_and_line(mini_project, 
 
 
 def test_calls_returning_out_of_order_keep_the_whole_cassette(tmp_path):
-    from pytest_ecom.cassettes import Player, Recorder
+    from pytest_ecom.models.cassettes import Player, Recorder
 
     recorder = Recorder(tmp_path)
     recorder.write("t", 1, 2, {"request_hash": "b", "value": "second", "prompt_tokens": 1, "completion_tokens": 1,

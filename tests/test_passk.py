@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from pytest_ecom.runner import agent_context, trial_seed
-from pytest_ecom.scoring import estimate, pass_at_k, pass_hat_k
-from pytest_ecom.scoring.summary import summarize
+from pytest_ecom.results.passk import estimate, pass_at_k, pass_hat_k
+from pytest_ecom.results.summary import summarize
 
 
 @pytest.mark.parametrize(("n", "c", "k", "expected"), [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ecom.persona_grid import GridSyntaxError, PersonaVariant, parse_grid, variant_task
-from pytest_ecom.scoring.ablation import ablation
+from pytest_ecom.prepare.persona_grid import GridSyntaxError, PersonaVariant, parse_grid, variant_task
+from pytest_ecom.results.ablation import ablation
 from pytest_ecom.spec.loader import parse_model
 from pytest_ecom.spec.models import Emotion, Level, Persona, QuestionStyle
 from test_run import summary_block

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom.prepare import load_prepared
+from pytest_ecom.prepare.task import load_prepared
 from pytest_ecom.scoring.reference import normalise
-from pytest_ecom.scoring.trial import reference_trajectory_checks, score_trajectory, reward
+from pytest_ecom.runner.score import reference_trajectory_checks, score_trajectory, reward
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ROOT / "tasks" / "ecom-bench"

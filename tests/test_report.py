@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pytest_ecom.reporting.json_report import build_report, write_report
+from pytest_ecom.reporting.json_report import write_report
+from pytest_ecom.results.report import build_report
 from pytest_ecom.runner import trial_seed
 
 TASKS = ("cancel_kettle", "change_address", "order_status")

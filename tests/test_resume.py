@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import UNRELATED_PLUGINS
-from pytest_ecom.resume import ResumeError, log_header, plan, read_log, run_fingerprint
+from pytest_ecom.results.fingerprint import run_fingerprint
+from pytest_ecom.results.log import ResumeError, log_header, plan, read_log
 from test_run import summary_block
 from test_selection import _comparable
 

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_ecom.scoring import check_outputs, check_searches, check_state
 from pytest_ecom.trajectory import MadeCall
-from pytest_ecom.scoring.trial import reward
+from pytest_ecom.runner.score import reward
 from pytest_ecom.spec.models import StateAssertion
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet, tool

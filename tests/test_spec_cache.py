@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from pytest_ecom import prepare as prepare_module
-from pytest_ecom.prepare import load_prepared
+from pytest_ecom.prepare import task as prepare_module
+from pytest_ecom.prepare.task import load_prepared
 from pytest_ecom.spec import SpecError
-from pytest_ecom.spec_cache import SpecCache
+from pytest_ecom.prepare.spec_cache import SpecCache
 
 
 @pytest.fixture

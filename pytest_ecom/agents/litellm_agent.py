@@ -11,7 +11,7 @@ from typing import Any
 
 from pytest_ecom.agents.protocol import AgentContext, Message
 from pytest_ecom.agents.registry import AgentSpec
-from pytest_ecom.llm import chat
+from pytest_ecom.models.llm import chat
 
 
 class LitellmAgent:

@@ -18,7 +18,10 @@ from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Message = dict[str, Any]
+from pytest_ecom.errors import ProviderError
+from pytest_ecom.trajectory import Message
+
+__all__ = ["Agent", "AgentContext", "AgentReplyError", "Message", "ProviderError", "as_assistant_message"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,6 @@ class AgentReplyError(Exception):
     """The agent returned something that is not an assistant message."""
 
 
-class ProviderError(Exception):
-    """Raise from an agent when the model provider or the network failed.
-
-    The trial becomes an error (left out of pass^k), not a failure of the agent.
-    Any other exception raised by an agent is the agent's failure.
-    """
 
 
 def as_assistant_message(reply: Any) -> Message:

@@ -49,7 +49,8 @@ def register_agent(name: str, target: Callable[..., Any] | None = None, *, facto
     return add(target) if target is not None else add
 
 
-def _coerce(name: str, obj: Any) -> AgentSpec:
+def as_agent_spec(name: str, obj: Any) -> AgentSpec:
+    """An :class:`AgentSpec` as given, or one made of an agent callable (a class is a per-trial factory)."""
     if isinstance(obj, AgentSpec):
         return obj
     if callable(obj):
@@ -76,15 +77,15 @@ def resolve_agent(name: str, extra: dict[str, Any] | None = None) -> AgentSpec:
     if name in _REGISTRY:
         return _REGISTRY[name]
     if extra and name in extra:
-        return _coerce(name, extra[name])
+        return as_agent_spec(name, extra[name])
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:
-            return _coerce(name, ep.load())
+            return as_agent_spec(name, ep.load())
     if name in _BUILTIN:
-        return _coerce(name, _load_target(_BUILTIN[name]))
+        return as_agent_spec(name, _load_target(_BUILTIN[name]))
     if ":" in name:
         try:
-            return _coerce(name, _load_target(name))
+            return as_agent_spec(name, _load_target(name))
         except Exception as exc:  # any import-time failure of the user's module is a usage error
             raise UnknownAgent(f"--agent={name}: cannot load it ({type(exc).__name__}: {exc})") from None
     raise UnknownAgent(

@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom.paths import file_stamps, find_near
+from pytest_ecom.spec.paths import file_stamps, find_near
 from pytest_ecom.store import Store, load_tables
 from pytest_ecom.tools import Tool, ToolSet
 

@@ -37,7 +37,7 @@ from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.models import Task
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
-from pytest_ecom.vision import IMAGE_URL, image_urls
+from pytest_ecom.models.vision import IMAGE_URL, image_urls
 
 BENCHMARK = "ECom-Bench"
 ID_PREFIX = "ecombench"

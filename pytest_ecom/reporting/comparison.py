@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ecom.compare import Comparison, TaskChange
-from pytest_ecom.scoring.stats import LEVEL
+from pytest_ecom.results.compare import Comparison, TaskChange
+from pytest_ecom.results.stats import LEVEL
 
 LISTED = 8  # task names shown per line before "and N more"
 

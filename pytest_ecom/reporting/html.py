@@ -1,6 +1,6 @@
 """The HTML report (``--ecom-html``): one self-contained file a person reads when a run says no.
 
-Built from the JSON report's dict (:func:`~pytest_ecom.reporting.json_report.build_report`), so
+Built from the JSON report's dict (:func:`~pytest_ecom.results.report.build_report`), so
 a run and a merge of shard reports give the same page. Inline CSS, a small vanilla script and
 an SVG drawn here: it opens from disk or a CI artifact with no network at all.
 """
@@ -14,12 +14,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom.scoring.passk import estimate
-from pytest_ecom.scoring.summary import STAGE_ORDER
+from pytest_ecom.reporting.transcript import call_text, content_text, speaker
+from pytest_ecom.results.counts import task_counts
+from pytest_ecom.results.passk import estimate
+from pytest_ecom.results.record import OUTCOMES, TrialRecord
+from pytest_ecom.results.summary import STAGE_ORDER
 
-OUTCOMES = ("pass", "fail", "error")
 TOP_SHOWN = 10
-Record = dict[str, Any]
+Record = TrialRecord
 
 
 def trial_anchor(task: str, trial: int) -> str:
@@ -246,16 +248,10 @@ def group_rows(trials: list[Record], keys: Callable[[Record], Iterable[str]], k:
     for name in sorted(groups):
         rs = groups[name]
         counts = {o: sum(r["outcome"] == o for r in rs) for o in OUTCOMES}
-        per_task: dict[str, list[int]] = {}
-        for r in rs:
-            if r["outcome"] != "error":
-                n_c = per_task.setdefault(r["task"], [0, 0])
-                n_c[0] += 1
-                n_c[1] += r["outcome"] == "pass"
         scored = counts["pass"] + counts["fail"]
         rows.append({"group": name, "items": len({r["task"] for r in rs}), "trials": len(rs), **counts,
                      "accuracy": counts["pass"] / scored if scored else None,
-                     "pass_hat_k": estimate({t: (n, c) for t, (n, c) in per_task.items()}, k).value})
+                     "pass_hat_k": estimate(task_counts(rs), k).value})
     return rows
 
 
@@ -520,35 +516,11 @@ def _message(m: dict[str, Any]) -> str:
         return f'<li class="msg stop">{when}<span class="who">customer</span> ends the conversation</li>'
     if role == "tool":
         ok = m.get("ok", True)
-        return (f'<li class="msg tool{"" if ok else " bad"}">{when}<span class="who">tool {_e(m.get("name"))}'
-                f'{"" if ok else " (error)"}</span><pre>{_e(_pretty(m.get("content")))}</pre></li>')
-    who = {"user": "customer", "assistant": "agent"}.get(role, role)
-    calls = "".join(f'<div class="call">→ <code>{_e(_call_text(c))}</code></div>' for c in m.get("tool_calls") or [])
+        return (f'<li class="msg tool{"" if ok else " bad"}">{when}<span class="who">{_e(speaker(m))}'
+                f'{"" if ok else " (error)"}</span><pre>{_e(content_text(m.get("content")))}</pre></li>')
+    calls = "".join(f'<div class="call">→ <code>{_e(call_text(c))}</code></div>' for c in m.get("tool_calls") or [])
     text = f'<div class="text">{_e(m["content"])}</div>' if m.get("content") else ""
-    return f'<li class="msg {_e(role)}">{when}<span class="who">{_e(who)}</span>{text}{calls}</li>'
-
-
-def _call_text(call: dict[str, Any]) -> str:
-    fn = call.get("function", call)
-    args = fn.get("arguments")
-    if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except ValueError:
-            return f"{fn.get('name')}({args})"
-    if isinstance(args, dict):
-        shown = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items())
-        return f"{fn.get('name')}({shown})"
-    return f"{fn.get('name')}({'' if args is None else json.dumps(args, ensure_ascii=False)})"
-
-
-def _pretty(content: Any) -> str:
-    if isinstance(content, str):
-        try:
-            content = json.loads(content)
-        except ValueError:
-            return content
-    return json.dumps(content, ensure_ascii=False) if not isinstance(content, str) else content
+    return f'<li class="msg {_e(role)}">{when}<span class="who">{_e(speaker(m))}</span>{text}{calls}</li>'
 
 
 # -- page assets ----------------------------------------------------------------------------

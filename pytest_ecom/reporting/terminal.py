@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_ecom.scoring.ablation import ablation_lines
 
 WORST_SHOWN = 5
 
@@ -79,4 +78,20 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
             failing = ", ".join(f"{name} ×{n}" for name, n in w["failing"].items()) or "-"
             errors = f", {w['error']} error(s)" if w["error"] else ""
             lines.append(f"  {w['task']:<{width}}  {w['pass']}/{w['scored']} passed{errors}  failing: {failing}")
+    return lines
+
+
+def ablation_lines(rows: list[dict[str, Any]], k: int, fmt: Any) -> list[str]:
+    """The terminal table (``fmt`` formats a value or None)."""
+    if not rows:
+        return []
+    dim_w = max(len(r["dimension"]) for r in rows)
+    val_w = max(len(r["value"]) for r in rows)
+    metrics = "pass^1" if k == 1 else f"pass^1 / pass^{k}"
+    lines = [f"persona ablation (over the task variants with each value; {metrics}):"]
+    for r in rows:
+        errors = f", {r['errors']} errors" if r["errors"] else ""
+        at_k = "" if k == 1 else f"  pass^{k} {fmt(r[f'pass_hat_{k}'])}"
+        lines.append(f"  {r['dimension']:<{dim_w}}  {r['value']:<{val_w}}  pass^1 {fmt(r['pass_hat_1'])}{at_k}"
+                     f"  ({r['variants']} variants, {r['trials']} trials{errors})")
     return lines

@@ -20,33 +20,25 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
-import json
 import sys
 import time
 import traceback
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, ProviderError, as_assistant_message
+from pytest_ecom.agents.protocol import Agent, AgentContext, AgentReplyError, as_assistant_message
+from pytest_ecom.errors import ProviderError
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
-from pytest_ecom.trajectory import MadeCall, Trajectory
+from pytest_ecom.trajectory import MadeCall, Trajectory, as_sent
+from pytest_ecom.users.contracts import Customer, CustomerTurn, Referee
 from pytest_ecom.users.faults import CustomerFault
-from pytest_ecom.users.scripted import CustomerTurn
 
 # Raised by an agent, these mean the infrastructure failed, not the agent's reasoning.
 INFRASTRUCTURE_ERRORS = (ProviderError, ConnectionError, TimeoutError)
 TRACEBACK_FRAMES = 4
-
-
-class Customer(Protocol):
-    async def next_message(self, agent_reply: str | None) -> CustomerTurn: ...
-
-
-# Reviews each customer message; raises CustomerFault when the simulated customer is at fault.
-Referee = Callable[[CustomerTurn, Trajectory], None]
 
 
 class EpisodeError(Exception):
@@ -62,7 +54,7 @@ class EpisodeError(Exception):
 
 @dataclass(frozen=True)
 class EpisodeSetup:
-    agent: Any  # the per-trial agent callable
+    agent: Agent  # the per-trial agent callable
     tools: ToolSet
     store: Store
     customer: Customer
@@ -80,7 +72,7 @@ def system_prompt(context: AgentContext) -> str:
     return "\n".join(lines).strip()
 
 
-_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]), str(Path(asyncio.__file__).parent),
+_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]),  # the package str(Path(asyncio.__file__).parent),
                  str(Path(concurrent.futures.__file__).parent))
 
 
@@ -207,16 +199,6 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
             traj.messages.append(tool_msg)
             traj.transcript.append({**tool_msg, "ok": result.ok, "t_ms": clock.since(), "ms": round(took * 1000, 3)})
     return None
-
-
-def as_sent(arguments: Any) -> Any:
-    """A call's arguments as the agent sent them: parsed when they are JSON text, else as they are."""
-    if isinstance(arguments, str):
-        try:
-            return json.loads(arguments)
-        except json.JSONDecodeError:
-            return arguments
-    return arguments
 
 
 async def lifecycle(owner: Any, method: str, traj: Trajectory) -> None:

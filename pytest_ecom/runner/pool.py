@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import replace
 from typing import Any
 
-from pytest_ecom.metering import metering
-from pytest_ecom.runner.trial import TrialRun
+from pytest_ecom.results.record import TrialRecord
 
 TrialKey = tuple[str, int]  # (task id, trial index)
-Starter = Callable[[int], Coroutine[Any, Any, TrialRun]]
+Starter = Callable[[int], Coroutine[Any, Any, TrialRecord]]
 
 
 class TrialPool:
@@ -26,19 +24,17 @@ class TrialPool:
         self.loop = asyncio.new_event_loop()
         self._semaphore: asyncio.Semaphore | None = None
         self._concurrency = max(1, concurrency)
-        self._futures: dict[TrialKey, asyncio.Task[TrialRun]] = {}
+        self._futures: dict[TrialKey, asyncio.Task[TrialRecord]] = {}
         self._started: set[TrialKey] = set()
 
-    async def _bounded(self, key: TrialKey, start: Starter) -> TrialRun:
+    async def _bounded(self, key: TrialKey, start: Starter) -> TrialRecord:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._concurrency)
         async with self._semaphore:
-            with metering(*key) as meter:  # the trial's model calls count on its own meter
-                run = await start(key[1])
-            return replace(run, meter=meter) if isinstance(run, TrialRun) else run
+            return await start(key[1])
 
-    def get(self, task_id: str, trial: int, start: Starter, siblings: Iterable[int] = ()) -> TrialRun:
-        """The run of ``trial``; starts it (and not yet started ``siblings``) if needed, then waits."""
+    def get(self, task_id: str, trial: int, start: Starter, siblings: Iterable[int] = ()) -> TrialRecord:
+        """The record of ``trial``; starts it (and not yet started ``siblings``) if needed, then waits."""
         for index in (trial, *siblings):
             key = (task_id, index)
             if key not in self._started:

@@ -1,4 +1,5 @@
-"""A trial: a prepared task × an agent × a trial index → trajectory (or error)."""
+"""An end-to-end task's trial: a prepared task × an agent × a trial index → its episode's trajectory (or
+error). Scoring it is ``runner/run.py``'s job."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_ecom.agents import AgentContext, AgentSpec
-from pytest_ecom.metering import TrialMeter
-from pytest_ecom.prepare import PreparedTask
-from pytest_ecom.runner.episode import Customer, EpisodeError, EpisodeSetup, Referee, Trajectory, run_episode
-from pytest_ecom.users import ScriptedCustomer
+from pytest_ecom.models.metering import TrialMeter
+from pytest_ecom.prepare.task import PreparedTask
+from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, run_episode
+from pytest_ecom.trajectory import Trajectory
+from pytest_ecom.users import Customer, Referee, ScriptedCustomer
 from pytest_ecom.users.faults import Referee as CustomerReferee
 from pytest_ecom.users.faults import store_ids
 from pytest_ecom.users.llm_customer import CustomerModel, LLMCustomer
@@ -65,7 +67,7 @@ def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None)
     return LLMCustomer(user, t.customer.goal, persona, t.language, seed), referee
 
 
-async def run_trial(prepared: PreparedTask, agent: AgentSpec, trial: int,
+async def run_task(prepared: PreparedTask, agent: AgentSpec, trial: int,
                     options: Mapping[str, Any] | None = None, timeout_s: float | None = None,
                     user: CustomerModel | None = None) -> TrialRun:
     """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``.

@@ -1,9 +1,7 @@
-"""Scoring: state / searches / outputs checks and the pass^k estimators."""
+"""Per-trial checks: state / searches / outputs, the stage-wise scorers, model-given scores and
+the reference benchmarks' own rules. Each check reads a finished trajectory's parts and returns a
+:class:`Dimension`; combining them into a trial's verdict is the runner's job."""
 
 from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state, format_call
-from pytest_ecom.scoring.passk import Estimate, estimate, pass_at_k, pass_hat_k
 
-__all__ = [
-    "Dimension", "Estimate", "check_outputs", "check_searches", "check_state", "estimate",
-    "format_call", "pass_at_k", "pass_hat_k",
-]
+__all__ = ["Dimension", "check_outputs", "check_searches", "check_state", "format_call"]

@@ -6,7 +6,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from pytest_ecom.llm import ModelCallError, complete, cosine, embed
+from pytest_ecom.models.llm import ModelCallError, complete, cosine, embed
+from pytest_ecom.spec.samples import TASK_TYPES, Sample
 
 DEFAULT_SIMILARITY_THRESHOLD = 0.8
 JUDGE_SYSTEM = (
@@ -47,3 +48,16 @@ async def judge(models: ScoringModels, question: str, reference: str, reply: str
     if type(score) is not int or score not in (0, 1, 2):
         raise ModelCallError(f"the judge {models.judge_model} did not answer with a score 0-2: {text[:200]!r}")
     return int(score)
+
+
+FREE_TEXT = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "token_f1")
+
+
+def resolve_scorer(sample: Sample, models: ScoringModels) -> str:
+    """The scorer that will run: model-backed scorers fall back to token F1 without their model."""
+    scorer = sample.effective_scorer
+    if sample.scorer is None and sample.task_type in FREE_TEXT and models.embedding_model:
+        scorer = "similarity"
+    if (scorer == "similarity" and not models.embedding_model) or (scorer == "judge" and not models.judge_model):
+        return "token_f1"
+    return scorer

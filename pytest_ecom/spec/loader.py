@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from pytest_ecom.paths import find_near
+from pytest_ecom.spec.paths import find_near
 from pytest_ecom.spec.errors import SpecError
 from pytest_ecom.spec.models import SCHEMA_VERSION, Persona, Task
 from pytest_ecom.spec.yaml_io import line_of, read_yaml

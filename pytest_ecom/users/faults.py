@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_ecom.trajectory import Trajectory
-from pytest_ecom.users.scripted import CustomerTurn
+from pytest_ecom.users.contracts import CustomerTurn
 
 DIGIT_RUN = re.compile(r"(?<![\d.])\d{6,}(?!\d)")
 ROLE_BREAK_PHRASES = (

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_ecom.llm import complete
+from pytest_ecom.models.llm import complete
 from pytest_ecom.spec.models import Persona
 from pytest_ecom.users.prompts import HUMAN_SIGNAL, language_of, roleplay_prompt
-from pytest_ecom.users.scripted import STOP_SIGNAL, CustomerTurn
+from pytest_ecom.users.contracts import STOP_SIGNAL, CustomerTurn
 
 
 @dataclass(frozen=True)

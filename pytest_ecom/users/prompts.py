@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pytest_ecom.spec.models import Persona
-from pytest_ecom.users.scripted import STOP_SIGNAL
+from pytest_ecom.users.contracts import STOP_SIGNAL
 
 HUMAN_SIGNAL = "###HUMAN###"  # the customer wants a human: the chat ends
 

@@ -3,16 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-STOP_SIGNAL = "###STOP###"
-
-
-@dataclass(frozen=True)
-class CustomerTurn:
-    text: str
-    stop: bool = False
-    end_reason: str = "customer_stop"  # the trajectory's end reason when ``stop`` (e.g. customer_repeat)
+from pytest_ecom.users.contracts import STOP_SIGNAL, CustomerTurn
 
 
 class ScriptedCustomer:

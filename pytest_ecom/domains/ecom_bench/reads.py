@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_ecom import vision
+from pytest_ecom.models import vision
 from pytest_ecom.domains.ecom_bench._common import (
     nested_get,
     product_base,

@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from pytest_ecom.domains import Domain, load_domain
-from pytest_ecom.paths import code_stamp, file_stamps
+from pytest_ecom.spec.paths import code_stamp, file_stamps
+from pytest_ecom.scoring import check_outputs, check_searches, check_state
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
 from pytest_ecom.spec.loader import find_persona_file
-from pytest_ecom.spec_cache import Entry, SpecCache
+from pytest_ecom.prepare.spec_cache import Entry, SpecCache
 from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
 from pytest_ecom.tools import Tool
-from pytest_ecom.vision import IMAGE_TABLE
+from pytest_ecom.models.vision import IMAGE_TABLE
 
 CallSpec = tuple[str, dict[str, Any]]
 
@@ -212,8 +213,6 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     if actions and not expected.changed():
         raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
                    "a task whose right outcome is no write should list no actions (check searches/outputs instead)")
-    from pytest_ecom.scoring import check_outputs, check_searches, check_state  # scoring imports spec
-
     bad = check_state(expected, expected, task.expect.state)
     if not bad.passed:
         raise _err(path, ["expect", "state"], f"the expected state contradicts expect.state: {bad.problems[0]}",

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom.session import STATE
+from pytest_ecom.pytest_plugin.state import STATE
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 

@@ -6,12 +6,12 @@ from the installed package instead of the network. Each call:
 - is retried by this layer alone on rate limits, timeouts, connection failures and 5xx, with
   exponential backoff and jitter (litellm's and the client's own retries are off, so every
   attempt is counted once); after the last attempt, or at once for any other failure, it raises
-  :class:`ModelCallError`, a :class:`~pytest_ecom.agents.ProviderError`: the trial is an error,
+  :class:`ModelCallError`, a :class:`~pytest_ecom.errors.ProviderError`: the trial is an error,
   not a fail;
 - adds its tokens and cost to the running trial's meter under its role (agent, customer, judge,
-  vision), see :mod:`pytest_ecom.metering`; a model without a known price costs "unknown";
+  vision), see :mod:`pytest_ecom.models.metering`; a model without a known price costs "unknown";
 - is written to, or answered from, a cassette when the run records or replays
-  (:mod:`pytest_ecom.cassettes`).
+  (:mod:`pytest_ecom.models.cassettes`).
 
 Run-wide settings (retries, sampling, prices, cassettes) are set once per process with
 :func:`configure`.
@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom import metering
-from pytest_ecom.agents.protocol import ProviderError
-from pytest_ecom.cassettes import CassetteError, Player, Recorder, request_hash
+from pytest_ecom.models import metering
+from pytest_ecom.errors import ProviderError
+from pytest_ecom.models.cassettes import CassetteError, Player, Recorder, request_hash
 
 
 class ModelCallError(ProviderError):

@@ -2,73 +2,44 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from pytest_ecom.metering import RoleUsage
-from pytest_ecom.scoring.ablation import ablation
-from pytest_ecom.scoring.passk import estimate, per_task
-from pytest_ecom.scoring.stats import LEVEL, RESAMPLES, SEED, bootstrap_mean
+from pytest_ecom.models.metering import RoleUsage
+from pytest_ecom.results.ablation import ablation
+from pytest_ecom.results.counts import dedupe, headline, task_counts, task_table
+from pytest_ecom.results.passk import estimate, per_task
+from pytest_ecom.results.record import OUTCOMES, TrialRecord, is_task
+from pytest_ecom.results.stats import LEVEL, RESAMPLES, SEED, bootstrap_mean
 
-OUTCOMES = ("pass", "fail", "error")
-
-
-def dedupe(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per (task, trial), the last one seen; sorted by task then trial."""
-    by_key = {(r["task"], r["trial"]): r for r in records}
-    return [by_key[k] for k in sorted(by_key)]
-
-
-def task_table(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per task: trial counts by outcome and how often each dimension failed."""
-    out: dict[str, dict[str, Any]] = {}
-    for r in records:
-        row = out.setdefault(r["task"], {"pass": 0, "fail": 0, "error": 0, "repeat": r["repeat"],
-                                         "failing": Counter(), "tags": r["tags"], "scenario": r["scenario"]})
-        row[r["outcome"]] += 1
-        row["repeat"] = max(row["repeat"], r["repeat"])
-        for name, d in r["dimensions"].items():
-            if d.get("passed") is False:
-                row["failing"][name] += 1
-    for row in out.values():
-        row["failing"] = dict(sorted(row["failing"].items()))
-        row["scored"] = row["pass"] + row["fail"]
-    return dict(sorted(out.items()))
-
-
-def task_set_digest(records: list[dict[str, Any]]) -> str:
-    pairs = sorted({(r["task"], r["task_digest"]) for r in records})
-    return hashlib.sha256(repr(pairs).encode()).hexdigest()[:16]
 
 
 STAGE_ORDER = {"end_to_end": 0, "perception": 1, "planning": 2, "action": 3}
 
 
-def _group_key(r: dict[str, Any]) -> tuple[str, str, str]:
+def _group_key(r: TrialRecord) -> tuple[str, str, str]:
     return r.get("stage", "end_to_end"), r.get("orientation", "customer"), r.get("task_type", "conversation")
 
 
-def breakdown(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+def breakdown(records: list[TrialRecord], k: int) -> list[dict[str, Any]]:
     """Accuracy (passed / scored trials) and pass^k per stage × orientation × task type.
 
     ``reference_accuracy`` is the reference benchmark's verdict where it has one.
     """
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str], list[TrialRecord]] = {}
     for r in records:
         groups.setdefault(_group_key(r), []).append(r)
     rows = []
     for key in sorted(groups, key=lambda g: (STAGE_ORDER.get(g[0], 9), g[1], g[2])):
         rs = groups[key]
-        table = task_table(rs)
         scored = [r for r in rs if r["outcome"] != "error"]
         ours = [r["verdicts"]["default"] for r in scored if r.get("verdicts")]
         refs = [r["verdicts"]["reference"] for r in scored
                 if (r.get("verdicts") or {}).get("reference") is not None]
-        est = estimate({t: (row["scored"], row["pass"]) for t, row in table.items()}, k)
+        est = estimate(task_counts(rs), k)
         rows.append({
-            "stage": key[0], "orientation": key[1], "task_type": key[2], "items": len(table),
+            "stage": key[0], "orientation": key[1], "task_type": key[2], "items": len({r["task"] for r in rs}),
             "trials": len(rs), "errors": len(rs) - len(scored),
             # our verdict and the reference's, whichever decided the outcomes (--ecom-scoring)
             "accuracy": sum(ours) / len(ours) if ours else None,
@@ -78,7 +49,7 @@ def breakdown(records: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     return rows
 
 
-def scenario_view(records: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+def scenario_view(records: list[TrialRecord]) -> dict[str, dict[str, float | None]]:
     """Per scenario that has end-to-end tasks and stage-wise samples: accuracy per stage, side by side."""
     by_scenario: dict[str, dict[str, list[bool]]] = {}
     for r in records:
@@ -92,7 +63,7 @@ def scenario_view(records: list[dict[str, Any]]) -> dict[str, dict[str, float | 
     }
 
 
-def rules_compared(records: list[dict[str, Any]], k: int) -> dict[str, Any] | None:
+def rules_compared(records: list[TrialRecord], k: int) -> dict[str, Any] | None:
     """pass^1..pass^k under our rules and under the reference benchmark's, for the end-to-end
     trials that have both verdicts, and the trials where the two disagree."""
     both = [r for r in records if r["outcome"] != "error" and (r.get("verdicts") or {}).get("reference") is not None]
@@ -100,12 +71,8 @@ def rules_compared(records: list[dict[str, Any]], k: int) -> dict[str, Any] | No
         return None
     out: dict[str, Any] = {}
     for rule in ("default", "reference"):
-        counts: dict[str, list[int]] = {}
-        for r in both:
-            n_c = counts.setdefault(r["task"], [0, 0])
-            n_c[0] += 1
-            n_c[1] += bool(r["verdicts"][rule])
-        out[rule] = {str(j): estimate({t: (n, c) for t, (n, c) in counts.items()}, j).value for j in range(1, k + 1)}
+        counts = task_counts(both, lambda r, rule=rule: bool(r["verdicts"][rule]))  # type: ignore[index]
+        out[rule] = {str(j): estimate(counts, j).value for j in range(1, k + 1)}
     differ = [r for r in both if r["verdicts"]["default"] != r["verdicts"]["reference"]]
     out["differ"] = len(differ)
     out["differing_tasks"] = sorted({r["task"] for r in differ})
@@ -129,7 +96,7 @@ def pass_hat_intervals(counts: dict[str, tuple[int, int]], k_max: int) -> dict[s
 INTERVAL_METHOD = {"method": "percentile bootstrap over tasks", "level": LEVEL, "resamples": RESAMPLES, "seed": SEED}
 
 
-def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+def usage_totals(records: list[TrialRecord]) -> dict[str, Any] | None:
     """Model calls, tokens and cost per role over all trials, the total cost and the cost per
     passed trial (costs are None, "unknown", as soon as one call had no known price)."""
     metered = [r for r in records if r.get("tokens")]
@@ -146,7 +113,7 @@ def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any] | None:
             "cost_per_pass_usd": round(cost / passes, 8) if cost is not None and passes else None}
 
 
-def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
+def summarize(records: Iterable[TrialRecord], repeat: int | None = None,
               deselected: Iterable[str] = (), selection: Iterable[str] = (),
               not_started: Iterable[str] = ()) -> dict[str, Any]:
     """pass^1..pass^K and pass@K (K = repeat), counts, incomplete tasks, worst tasks.
@@ -161,11 +128,11 @@ def summarize(records: Iterable[dict[str, Any]], repeat: int | None = None,
     adding stage-wise samples never moves it; samples are counted apart and in ``by_stage``.
     """
     everything = dedupe(records)
-    records = [r for r in everything if r.get("kind", "task") == "task"] or everything
-    samples = [r for r in everything if r.get("kind") == "sample"] if len(records) < len(everything) else []
+    records = headline(everything)
+    samples = [r for r in everything if not is_task(r)] if len(records) < len(everything) else []
     tasks = task_table(records)
     k_max = repeat or max((row["repeat"] for row in tasks.values()), default=1)
-    counts = {t: (row["scored"], row["pass"]) for t, row in tasks.items()}
+    counts = task_counts(records)
     pass_hat = {}
     for k in range(1, k_max + 1):
         pass_hat[str(k)] = estimate(counts, k).value

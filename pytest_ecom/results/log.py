@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from pytest_ecom import __version__
+from pytest_ecom.results.fingerprint import run_differences
 
 LOG_FORMAT = "pytest-ecom/log"
 LOG_VERSION = 1
@@ -32,12 +32,6 @@ TrialKey = tuple[str, int]
 
 class ResumeError(ValueError):
     """The log cannot be resumed from (missing, another run's, or of an unknown version)."""
-
-
-def run_fingerprint(agent: str | None, options: Mapping[str, Any]) -> dict[str, Any]:
-    """What must agree between a log and the run resuming it (the report's fingerprint
-    without the task set, which a resumed run completes)."""
-    return {"pytest_ecom": __version__, "agent": agent, "options": dict(options)}
 
 
 def log_header(fingerprint: Mapping[str, Any], resumed: bool = False) -> dict[str, Any]:
@@ -80,19 +74,8 @@ class ResumeLog:
         return [(task, trial, r["task_digest"]) for (task, trial), r in sorted(self.records.items())]
 
 
-def _differences(logged: Mapping[str, Any], ours: Mapping[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for key in sorted(set(logged) | set(ours)):
-        a, b = logged.get(key), ours.get(key)
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out += _differences(a, b, f"{prefix}{key}.")
-        elif a != b:
-            out.append(f"{prefix}{key}: {a!r} in the log, {b!r} now")
-    return out
-
-
 def read_log(path: Path, fingerprint: Mapping[str, Any]) -> ResumeLog:
-    """Read a log to resume a run of ``fingerprint`` (see :func:`run_fingerprint`)."""
+    """Read a log to resume a run of ``fingerprint`` (see :func:`~pytest_ecom.results.fingerprint.run_fingerprint`)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
@@ -109,8 +92,9 @@ def read_log(path: Path, fingerprint: Mapping[str, Any]) -> ResumeLog:
                 raise ResumeError(f"{path}:{number}: a log of version {entry.get('version')!r}; this pytest-ecom "
                                   f"reads version {LOG_VERSION}")
             found = entry.get("fingerprint")
-            if found != dict(fingerprint):
-                diff = "; ".join(_differences(found if isinstance(found, Mapping) else {}, fingerprint))
+            diffs = run_differences(found if isinstance(found, Mapping) else {}, fingerprint, ("in the log", "now"))
+            if diffs:
+                diff = "; ".join(diffs)
                 raise ResumeError(f"{path}:{number}: the last run in this log is a different run ({diff}); "
                                   "refusing to mix them: resume with the same agent and options, "
                                   "or start a new run (without --ecom-resume)")

@@ -46,11 +46,11 @@ def image_urls(text: str) -> list[str]:
 def describe(urls: list[str], question: str) -> str:
     """The configured model's answer to ``question`` about the images at ``urls``.
 
-    Raises :class:`~pytest_ecom.llm.ModelCallError` when the provider fails (a trial error).
+    Raises :class:`~pytest_ecom.models.llm.ModelCallError` when the provider fails (a trial error).
     """
     vision = configured()
     assert vision is not None, "describe() needs a configured vision model"
-    from pytest_ecom import llm  # litellm is imported only when a model is used
+    from pytest_ecom.models import llm  # litellm is imported only when a model is used
 
     content = [{"type": "text", "text": question}] + [{"type": "image_url", "image_url": {"url": u}} for u in urls]
     return llm.complete_blocking(vision.model, [{"role": "user", "content": content}], vision.base_url)

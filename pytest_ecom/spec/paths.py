@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 # The checkout this package lives in (editable installs and the project's own tests).
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = PACKAGE_ROOT.parent
 
 
 def find_near(folder: Path, relative: str) -> Path | None:
@@ -45,4 +46,4 @@ def file_stamps(paths: Iterable[Path]) -> tuple[tuple[str, int, int], ...]:
 @functools.cache
 def code_stamp() -> tuple[tuple[str, int, int], ...]:
     """Stamps of pytest-ecom's own modules: cached checks are void when its code changes."""
-    return file_stamps(sorted(Path(__file__).parent.rglob("*.py")))
+    return file_stamps(sorted(PACKAGE_ROOT.rglob("*.py")))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom import __version__
+from pytest_ecom.version import __version__
 
 _FORMAT = ("pytest-ecom/spec-cache", 4, __version__, sys.version_info[:2])
 

@@ -12,29 +12,31 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom import hookspecs, llm, vision
+from pytest_ecom.models import llm, vision
+from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.agents import UnknownAgent, resolve_agent
-from pytest_ecom.collect import SampleFile, TaskFile
-from pytest_ecom.compare import (ReportError, common_k, compare_records, incomparable, load_report,
-                                 refused_verdict, regression_verdict, scored_differently)
-from pytest_ecom.gates import Verdict, evaluate_all
-from pytest_ecom.items import TrialItem
-from pytest_ecom.options import SETTINGS, add_options, read_settings, shard_of
-from pytest_ecom.prepare import forget_dependency_stamps
-from pytest_ecom.record import properties
+from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
+from pytest_ecom.results.compare import common_k, compare_records, incomparable, refused_verdict, regression_verdict
+from pytest_ecom.results.report import ReportError, build_report, load_report
+from pytest_ecom.results.gates import Verdict, evaluate_all
+from pytest_ecom.pytest_plugin.items import TrialItem
+from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
+from pytest_ecom.prepare.task import forget_dependency_stamps
+from pytest_ecom.results.record import headline_properties
 from pytest_ecom.reporting.html import write_html
-from pytest_ecom.reporting.json_report import build_report, write_report
-from pytest_ecom.reporting.progress import Progress, ProgressHooks
+from pytest_ecom.reporting.json_report import write_report
+from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
 from pytest_ecom.reporting.terminal import summary_lines
-from pytest_ecom.resume import ResumeError, ResumeLog, open_log, read_log, run_fingerprint
-from pytest_ecom.resume import plan as resume_plan
+from pytest_ecom.results.fingerprint import run_fingerprint, scored_differently
+from pytest_ecom.results.log import ResumeError, ResumeLog, open_log, read_log
+from pytest_ecom.results.log import plan as resume_plan
 from pytest_ecom.runner import TrialPool
-from pytest_ecom.session import STATE, RunState
+from pytest_ecom.pytest_plugin.state import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
-from pytest_ecom.spec_cache import SpecCache
-from pytest_ecom.budget import Budget
-from pytest_ecom.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
+from pytest_ecom.prepare.spec_cache import SpecCache
+from pytest_ecom.models.budget import Budget
+from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
                                send_deselected, send_resumed, worker_runs_whole_tasks)
 
 
@@ -67,7 +69,6 @@ def pytest_configure(config: pytest.Config) -> None:
             "Use --repeat=N to run every trial N times and read pass^k."
         )
     settings = read_settings(config)
-    config.stash[SETTINGS] = settings
     forget_dependency_stamps()
     config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
     agent = None
@@ -100,8 +101,7 @@ def pytest_configure(config: pytest.Config) -> None:
     resume_log = _read_resume_log(config, settings.resume, fingerprint) if settings.resume and controller else None
     baseline = _load_baseline(settings.baseline, settings.fingerprint_options()) if settings.baseline and controller \
         else None
-    state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None,
-                     {"agent_model": settings.agent_model, "agent_base_url": settings.agent_base_url})
+    state = RunState(settings, agent, TrialPool(settings.concurrency) if agent else None)
     state.resume_log = resume_log
     state.baseline = baseline
     if resume_log is not None:
@@ -205,7 +205,7 @@ class EcomSession:
                 # A report attribute travels to the xdist controller (user_properties would put the
                 # whole record into junit XML); junit gets the headline, read from the teardown report.
                 report.ecom_record = item.record
-                item.user_properties.extend(properties(item.record))
+                item.user_properties.extend(headline_properties(item.record))
             if report.when == "setup" and report.failed and call.excinfo is not None:
                 # pytest formats setup errors without repr_failure; show the trial's story instead.
                 report.longrepr = item.repr_failure(call.excinfo)
@@ -281,7 +281,7 @@ class EcomSession:
         return report
 
     def _baseline_verdict(self) -> Verdict:
-        """This run against ``--ecom-baseline`` (see pytest_ecom.compare for the rule)."""
+        """This run against ``--ecom-baseline`` (see pytest_ecom.results.compare for the rule)."""
         s, baseline = self.state.settings, self.state.baseline
         assert baseline is not None and s.baseline is not None
         k = common_k(baseline["fingerprint"]["options"]["repeat"], s.repeat)

@@ -1,4 +1,5 @@
-"""Command-line options, parsed once into a frozen :class:`Settings` kept in ``config.stash``."""
+"""Command-line options, parsed once into a frozen :class:`Settings` (kept in the run's state,
+``config.stash[STATE].settings``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ecom.gates import Gate, GateSyntaxError
-from pytest_ecom.llm import CallSettings
-from pytest_ecom.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
+from pytest_ecom.models.llm import CallSettings
+from pytest_ecom.prepare.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
+from pytest_ecom.results.gates import Gate, GateSyntaxError
+from pytest_ecom.runner import TrialSettings
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.users.llm_customer import CustomerModel
-
-SETTINGS = pytest.StashKey["Settings"]()
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -54,6 +53,13 @@ class Settings:
     def customer_model(self) -> CustomerModel | None:
         """The model playing the customer, or None for the scripted customer."""
         return CustomerModel(self.user_model, self.user_base_url) if self.user_model else None
+
+    @property
+    def trial(self) -> TrialSettings:
+        """What each trial's run and score take from these options."""
+        return TrialSettings(timeout_s=self.timeout, scoring=self.scoring, models=self.models,
+                             customer=self.customer_model,
+                             agent_options={"agent_model": self.agent_model, "agent_base_url": self.agent_base_url})
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""

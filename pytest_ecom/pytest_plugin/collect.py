@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom.items import TrialItem
-from pytest_ecom.options import SETTINGS
-from pytest_ecom.persona_grid import variant_task
-from pytest_ecom.prepare import PreparedTask, claim_task_id, load_prepared
-from pytest_ecom.samples import PreparedSample, load_prepared_sample
-from pytest_ecom.session import STATE
+from pytest_ecom.pytest_plugin.items import TrialItem
+from pytest_ecom.prepare.persona_grid import variant_task
+from pytest_ecom.prepare.sample import PreparedSample, load_prepared_sample
+from pytest_ecom.prepare.task import PreparedTask, claim_task_id, load_prepared
+from pytest_ecom.pytest_plugin.state import STATE
 from pytest_ecom.spec import SpecError
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
@@ -53,7 +52,7 @@ class EcomFile(pytest.File):
             claim_task_id(self.config.stash.setdefault(TASK_FILES, {}), prepared, here)
         except SpecError as exc:
             raise self.CollectError(exc.format(here)) from None
-        settings = self.config.stash[SETTINGS]
+        settings = self.config.stash[STATE].settings
         skip = self.skip_reason(prepared)
         tags = list(prepared.tags)
         register_tag_markers(self.config, tags)
@@ -63,7 +62,7 @@ class EcomFile(pytest.File):
 
     def _trials(self, task_id: str, prepared: Any, prefix: str, n: int, tags: list[str],
                 skip: str | None) -> Iterator[TrialItem]:
-        settings = self.config.stash[SETTINGS]
+        settings = self.config.stash[STATE].settings
         for trial in range(1, n + 1):
             name = f"{task_id}[{prefix}{trial}-{n}]"
             # The id is given as a string so pytest >= 9.2 parses "[i-N]" as params, exactly as it
@@ -88,7 +87,7 @@ class TaskFile(EcomFile):
 
     def variants(self, prepared: PreparedTask) -> list[tuple[Any, str]]:
         """With ``--ecom-persona-grid``: one group per persona variant, ids ``task[calm-high-clear-i-N]``."""
-        grid = self.config.stash[SETTINGS].persona_grid
+        grid = self.config.stash[STATE].settings.persona_grid
         if grid is None:
             return [(prepared, "")]
         return [(variant_task(prepared, v), f"{v.label}-") for v in grid.variants()]
@@ -102,6 +101,6 @@ class SampleFile(EcomFile):
 
     def skip_reason(self, prepared: PreparedSample) -> str | None:
         reason = prepared.sample.malformed
-        if reason and not self.config.stash[SETTINGS].include_malformed:
+        if reason and not self.config.stash[STATE].settings.include_malformed:
             return f"malformed sample: {reason} (run it anyway with --ecom-include-malformed)"
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from pytest_ecom.prepare import PreparedTask
+from pytest_ecom.prepare.task import PreparedTask
 from pytest_ecom.spec.models import Persona, PersonaDimensions, Task
 from pytest_ecom.store import Store
 

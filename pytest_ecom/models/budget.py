@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_ecom.metering import TrialMeter
+from pytest_ecom.models.metering import TrialMeter
 
 UNKNOWN = "unknown"
 

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_ecom.scoring.passk import estimate
-from pytest_ecom.scoring.summary import dedupe, task_table
+from pytest_ecom.results.counts import dedupe, task_counts
+from pytest_ecom.results.passk import estimate
+from pytest_ecom.results.record import TrialRecord, is_task
 
 _OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 _GATE = re.compile(r"^\s*(?:(?P<scope>[A-Za-z_][A-Za-z0-9_]*)\s*:)?\s*(?P<metric>pass\^\d+|pass@\d+|accuracy)"
@@ -58,14 +59,14 @@ class Verdict:
         return {"gate": self.gate, "passed": self.passed, "value": self.value, "reason": self.reason}
 
 
-def _in_scope(record: dict[str, Any], scope: str | None) -> bool:
+def _in_scope(record: TrialRecord, scope: str | None) -> bool:
     if scope is None:
-        return record.get("kind", "task") == "task"
+        return is_task(record)
     return scope in record.get("tags", ()) or scope in (record.get("stage"), record.get("task_type"),
                                                          record.get("store"))
 
 
-def evaluate(gate: Gate, records: Iterable[dict[str, Any]]) -> Verdict:
+def evaluate(gate: Gate, records: Iterable[TrialRecord]) -> Verdict:
     chosen = [r for r in dedupe(records) if _in_scope(r, gate.scope)]
     where = f" for {gate.scope}" if gate.scope else ""
     if not chosen:
@@ -77,8 +78,7 @@ def evaluate(gate: Gate, records: Iterable[dict[str, Any]]) -> Verdict:
         value = sum(r["outcome"] == "pass" for r in scored) / len(scored)
     else:
         k = int(gate.metric[5:])
-        counts = {t: (row["scored"], row["pass"]) for t, row in task_table(chosen).items()}
-        est = estimate(counts, k, at=gate.metric.startswith("pass@"))
+        est = estimate(task_counts(chosen), k, at=gate.metric.startswith("pass@"))
         if est.incomplete:
             return Verdict(gate.text, False, None, f"refused: {len(est.incomplete)} task(s){where} have fewer than "
                                                    f"{k} scored trials ({', '.join(est.incomplete[:3])}…)")
@@ -89,7 +89,7 @@ def evaluate(gate: Gate, records: Iterable[dict[str, Any]]) -> Verdict:
                    f"{gate.metric}{where} = {value:.3f}, {'meets' if ok else 'misses'} {gate.op} {gate.value:g}")
 
 
-def evaluate_all(gates: Iterable[Gate], records: list[dict[str, Any]], max_errors: int | None = None
+def evaluate_all(gates: Iterable[Gate], records: list[TrialRecord], max_errors: int | None = None
                  ) -> list[Verdict]:
     verdicts = [evaluate(g, records) for g in gates]
     if max_errors is not None:

@@ -12,73 +12,16 @@ Pure module: no pytest import.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from pytest_ecom.gates import Verdict
-from pytest_ecom.reporting.json_report import REPORT_FORMAT, REPORT_VERSION
-from pytest_ecom.scoring.passk import per_task
-from pytest_ecom.scoring.stats import LEVEL, Interval, paired_bootstrap
-from pytest_ecom.scoring.summary import OUTCOMES, dedupe, task_table
-
-# Options that change what "pass" means: runs differing in one are not comparable.
-SCORING_OPTIONS = ("scoring", "embedding_model", "judge_model")
-TRIAL_FIELDS = {"task": str, "trial": int, "repeat": int, "outcome": str, "task_digest": str, "dimensions": dict,
-                "tags": list}
-
-
-class ReportError(ValueError):
-    """A report that cannot be read, or two runs that cannot be compared."""
-
-
-def load_report(path: Path) -> dict[str, Any]:
-    """A JSON report (``--ecom-report``), checked enough to compare it; errors name the file."""
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path}: cannot read it ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ReportError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
-        raise ReportError(f"{path}: not a pytest-ecom report (written with --ecom-report)")
-    if report.get("version") != REPORT_VERSION:
-        raise ReportError(f"{path}: a report of version {report.get('version')!r}; this pytest-ecom reads "
-                          f"version {REPORT_VERSION}")
-    options = (report.get("fingerprint") or {}).get("options") if isinstance(report.get("fingerprint"), dict) else None
-    if not isinstance(options, dict) or not isinstance(options.get("repeat"), int):
-        raise ReportError(f"{path}: the report has no fingerprint with the run's options")
-    trials = report.get("trials")
-    if not isinstance(trials, list):
-        raise ReportError(f"{path}: the report has no list of trials")
-    for number, trial in enumerate(trials, 1):
-        problem = _trial_problem(trial)
-        if problem:
-            raise ReportError(f"{path}: trial #{number} of the report {problem}")
-    return report
-
-
-def _trial_problem(trial: Any) -> str | None:
-    if not isinstance(trial, dict):
-        return "is not an object"
-    for name, kind in TRIAL_FIELDS.items():
-        if not isinstance(trial.get(name), kind):
-            return f"lacks {name!r}"
-    if "scenario" not in trial:
-        return "lacks 'scenario'"
-    if trial["outcome"] not in OUTCOMES:
-        return f"has an unknown outcome {trial['outcome']!r}"
-    return None
-
-
-def headline(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records pass^k is read from: the end-to-end tasks (a run of samples only: those)."""
-    everything = dedupe(records)
-    return [r for r in everything if r.get("kind", "task") == "task"] or everything
+from pytest_ecom.results.counts import headline, task_counts
+from pytest_ecom.results.fingerprint import scored_differently
+from pytest_ecom.results.gates import Verdict
+from pytest_ecom.results.passk import per_task
+from pytest_ecom.results.record import TrialRecord
+from pytest_ecom.results.stats import LEVEL, Interval, paired_bootstrap
 
 
 @dataclass(frozen=True)
@@ -153,14 +96,13 @@ class Comparison:
         }
 
 
-def compare_records(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]], k: int) -> Comparison:
-    old, new = task_table(headline(before)), task_table(headline(after))
-    old_pass = per_task({t: (row["scored"], row["pass"]) for t, row in old.items()}, k)
-    new_pass = per_task({t: (row["scored"], row["pass"]) for t, row in new.items()}, k)
+def compare_records(before: Iterable[TrialRecord], after: Iterable[TrialRecord], k: int) -> Comparison:
+    old, new = task_counts(headline(before)), task_counts(headline(after))
+    old_pass, new_pass = per_task(old, k), per_task(new, k)
     rows = tuple(
         TaskChange(task,
-                   (old[task]["pass"], old[task]["scored"]) if task in old else None,
-                   (new[task]["pass"], new[task]["scored"]) if task in new else None,
+                   (old[task][1], old[task][0]) if task in old else None,
+                   (new[task][1], new[task][0]) if task in new else None,
                    old_pass.get(task), new_pass.get(task))
         for task in sorted(set(old) | set(new))
     )
@@ -172,15 +114,8 @@ def common_k(before_repeat: int, after_repeat: int) -> int:
     return max(1, min(before_repeat, after_repeat))
 
 
-def scored_differently(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
-    """Why two runs' options (their fingerprints' ``options``) make their passes incomparable, or None."""
-    scoring = [f"{name} {before.get(name)!r} vs {after.get(name)!r}" for name in SCORING_OPTIONS
-               if before.get(name) != after.get(name)]
-    return f"the runs were scored differently ({', '.join(scoring)})" if scoring else None
-
-
-def incomparable(before: Mapping[str, Any], after: Mapping[str, Any], before_records: Iterable[dict[str, Any]],
-                 after_records: Iterable[dict[str, Any]]) -> str | None:
+def incomparable(before: Mapping[str, Any], after: Mapping[str, Any], before_records: Iterable[TrialRecord],
+                 after_records: Iterable[TrialRecord]) -> str | None:
     """Why two runs cannot be compared (``before``/``after``: their fingerprints' options), or None."""
     scoring = scored_differently(before, after)
     if scoring:

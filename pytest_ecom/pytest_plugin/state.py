@@ -8,14 +8,14 @@ from typing import Any, TextIO
 import pytest
 
 from pytest_ecom.agents import AgentSpec
-from pytest_ecom.budget import Budget
-from pytest_ecom.compare import Comparison
-from pytest_ecom.gates import Verdict
-from pytest_ecom.options import Settings
-from pytest_ecom.reporting.progress import Progress
-from pytest_ecom.resume import ResumeLog, TrialKey
+from pytest_ecom.models.budget import Budget
+from pytest_ecom.results.compare import Comparison
+from pytest_ecom.results.gates import Verdict
+from pytest_ecom.pytest_plugin.options import Settings
+from pytest_ecom.pytest_plugin.progress import Progress
+from pytest_ecom.results.log import ResumeLog, TrialKey
 from pytest_ecom.runner import TrialPool
-from pytest_ecom.spec_cache import SpecCache
+from pytest_ecom.prepare.spec_cache import SpecCache
 
 
 @dataclass
@@ -23,7 +23,6 @@ class RunState:
     settings: Settings
     agent: AgentSpec | None
     pool: TrialPool | None = None
-    agent_options: dict[str, Any] = field(default_factory=dict)
     # task id → selected trial indexes, to start a task's trials together
     siblings: dict[str, tuple[int, ...]] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)

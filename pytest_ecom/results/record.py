@@ -1,0 +1,94 @@
+"""The trial record: one compact, versioned, JSON-safe dict per finished trial.
+
+Records travel from xdist workers to the controller on the test report, are written to the
+JSON-lines log and the JSON report, and are the only input of every summary, gate, comparison
+and report. :class:`TrialRecord` is their one type; ``pytest-ecom schema --report`` prints the
+JSON Schema of a report, which holds a list of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+RECORD_VERSION = 1
+
+Outcome = Literal["pass", "fail", "error"]
+OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "error")
+
+
+class DimensionRecord(TypedDict):
+    """One scored dimension (state, searches, outputs, agent, answer); ``passed`` None: not checked."""
+
+    passed: bool | None
+    problems: NotRequired[list[str]]
+    detail: NotRequired[dict[str, Any]]
+
+
+class Verdicts(TypedDict):
+    """Our rule's verdict and the reference benchmark's (None where it has none)."""
+
+    default: bool
+    reference: bool | None
+    reference_checks: NotRequired[dict[str, bool]]  # ECom-Bench's state / searches / outputs
+
+
+class TrialErrorRecord(TypedDict):
+    """Why a trial could not finish: ``source`` is provider, customer, tool, agent, scoring, ..."""
+
+    source: str
+    message: str
+    traceback: str
+
+
+class RoleUsageRecord(TypedDict):
+    calls: int
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+
+
+class TrialRecord(TypedDict):
+    version: int
+    task: str
+    task_digest: str  # the task file's version
+    kind: Literal["task", "sample"]
+    scenario: str | None
+    store: str | None
+    orientation: str
+    stage: str  # end_to_end, perception, planning, action
+    task_type: str  # conversation for tasks
+    tags: list[str]
+    persona: NotRequired[str]  # tasks only
+    base_task: NotRequired[str]  # persona-grid variants only
+    persona_variant: NotRequired[dict[str, str]]
+    trial: int
+    repeat: int
+    seed: int
+    outcome: Outcome
+    dimensions: dict[str, DimensionRecord]
+    verdicts: Verdicts | None  # None for an error
+    error: TrialErrorRecord | None
+    end_reason: str
+    turns: int
+    tool_calls: int
+    timings: dict[str, float]
+    tokens: dict[str, RoleUsageRecord] | None  # per role (agent, customer, judge, vision)
+    cost_usd: float | None  # None when unknown or no model was called
+    transcript: list[dict[str, Any]] | None  # None for a passing trial
+
+
+def is_task(record: TrialRecord) -> bool:
+    """An end-to-end task's trial (not a stage-wise sample's)."""
+    return record.get("kind", "task") == "task"
+
+
+def headline_properties(record: TrialRecord) -> list[tuple[str, str]]:
+    """The record's headline as (name, value) pairs: junit XML ``<property>`` elements."""
+    out = [("ecom.outcome", record["outcome"]), ("ecom.seed", str(record["seed"])),
+           ("ecom.trial", f"{record['trial']}/{record['repeat']}")]
+    verdict = {True: "pass", False: "fail", None: "not checked"}
+    out += [(f"ecom.{name}", verdict[d["passed"]]) for name, d in record["dimensions"].items()]
+    if record["error"]:
+        out.append(("ecom.error", f"{record['error']['source']}: {record['error']['message']}"))
+    return out

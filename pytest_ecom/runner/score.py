@@ -1,0 +1,81 @@
+"""A finished trial's verdicts: an end-to-end task's dimensions and ECom-Bench's checks, a sample's answer
+and EComStage's rule."""
+
+from __future__ import annotations
+
+from pytest_ecom.prepare.sample import PreparedSample
+from pytest_ecom.prepare.task import PreparedTask
+from pytest_ecom.scoring import model_scorers
+from pytest_ecom.scoring import stage as scorers
+from pytest_ecom.scoring.model_scorers import ScoringModels, resolve_scorer
+from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
+from pytest_ecom.scoring.reference import reference_checks
+from pytest_ecom.spec.samples import LABEL_TASK_TYPES
+from pytest_ecom.trajectory import Trajectory
+
+
+def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension]:
+    """state × searches × outputs; a dimension the task does not check has ``passed=None``.
+
+    A crashed agent also gets a failing ``agent`` dimension saying why.
+    """
+    assert traj.store is not None
+    expect = prepared.task.expect
+    dimensions = [
+        check_state(traj.store, prepared.expected, expect.state),
+        check_searches(prepared.searches, traj.calls, prepared.domain.tools),
+        check_outputs(expect.outputs, traj.replies),
+    ]
+    if traj.crash is not None:
+        problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
+        dimensions.append(Dimension("agent", False, problems))
+    return dimensions
+
+
+def reference_trajectory_checks(prepared: PreparedTask, traj: Trajectory) -> dict[str, bool]:
+    """ECom-Bench's own checks of the same trajectory (see :mod:`pytest_ecom.scoring.reference`)."""
+    assert traj.store is not None
+    expect = prepared.task.expect
+    return reference_checks(traj.store, prepared.expected, expect.searches, expect.outputs, traj.calls, traj.replies)
+
+
+def reward(dimensions: list[Dimension]) -> int:
+    """1 when every checked dimension passed, else 0 (the product of the dimensions)."""
+    return int(all(d.passed is not False for d in dimensions))
+
+
+def score_sample(prepared: PreparedSample, traj: Trajectory,
+                 models: ScoringModels = ScoringModels()) -> tuple[Dimension, bool | None]:
+    """Our verdict on the reply, and the reference's (EComStage's rule; label tasks only)."""
+    s = prepared.sample
+    reply = traj.replies[-1] if traj.replies else ""
+    if traj.crash is not None:
+        problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
+        return Dimension("answer", False, problems), False if s.task_type in LABEL_TASK_TYPES else None
+    if traj.end_reason == "timeout":
+        return Dimension("answer", False, ["no reply before the time limit"]), (
+            False if s.task_type in LABEL_TASK_TYPES else None)
+    scorer = resolve_scorer(s, models)
+    if scorer == "similarity":
+        value, limit = traj.scores["similarity"], s.threshold or model_scorers.DEFAULT_SIMILARITY_THRESHOLD
+        dim = Dimension("answer", value >= limit, [] if value >= limit else [f"similarity {value:.2f} below {limit:.2f}"],
+                        {"similarity": value})
+    elif scorer == "judge":
+        value, limit = traj.scores["judge"], 1.0 if s.threshold is None else s.threshold
+        ok = value / 2 >= limit
+        dim = Dimension("answer", ok, [] if ok else [f"the judge gave {value}/2"], {"judge": value})
+    elif scorer == "choice":
+        dim = scorers.score_choice(s.answer, reply, s.labels)
+    elif scorer == "exact":
+        dim = scorers.score_exact(s.answer, reply)
+    elif scorer == "contains":
+        dim = scorers.score_contains(s.answer, reply)
+    elif scorer == "regex":
+        dim = scorers.score_regex(s.pattern or "", reply)
+    elif scorer == "json":
+        dim = scorers.score_json(s.answer, reply, s.field or "")
+    else:  # token_f1; also the offline stand-in for similarity and judge without their model
+        dim = scorers.score_token_f1(s.answer, reply, s.threshold)
+    dim.detail = {**(dim.detail or {}), "scorer": scorer}
+    reference = scorers.reference_verdict(s.answer, reply) if s.task_type in LABEL_TASK_TYPES else None
+    return dim, reference
