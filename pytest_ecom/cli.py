@@ -56,9 +56,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from pytest_ecom.results.report import report_json_schema
     from pytest_ecom.spec.schema import persona_json_schema, render, task_json_schema
 
-    sys.stdout.write(render(persona_json_schema() if args.persona else task_json_schema()))
+    schema = persona_json_schema() if args.persona else report_json_schema() if args.report else task_json_schema()
+    sys.stdout.write(render(schema))
     return 0
 
 
@@ -202,8 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check task files without running them (exit 1 on problems)")
     p.add_argument("paths", nargs="+", help="task files or folders")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of personas)")
-    p.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
+    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of personas, or of the JSON report)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
+    which.add_argument("--report", action="store_true",
+                       help="the schema of the versioned JSON report (--ecom-report) and its trial records")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("tools", help="list a store's tools (--json: their OpenAI definitions)")
     p.add_argument("store", help="e.g. home_appliances")

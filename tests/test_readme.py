@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from ecom_bench_reference import rebuild_reference, stale_files
 
 
@@ -31,31 +32,62 @@ def test_readme_has_install_run_and_test_commands():
     commands = readme_commands()
     assert 'pip install -e ".[dev]"' in commands
     assert "pytest tasks/ --agent=oracle --repeat=3" in commands
-    assert "pytest tests/" in commands
+    assert "pytest tests/ -n auto" in commands
 
 
 def test_ci_runs_the_readme_install_and_test_commands():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'pip install -e ".[dev]"' in ci
-    assert "\npytest tests/" in ci
+    assert "\npytest tests/ -n auto\n" in ci
+    assert "\nlint-imports\n" in ci
     assert "pytest tasks/ --agent=oracle --repeat=3" in ci
 
 
 # Installing is what CI does first; the test suite is what is running now.
-NOT_RUN_HERE = ('pip install -e ".[dev]"', "pytest tests/")
+NOT_RUN_HERE = ('pip install -e ".[dev]"', "pytest tests/ -n auto")
 
 
-def test_readme_commands_work_in_order():
-    """In README order, in one test: later commands use what earlier ones wrote (shard reports).
+def _out_paths(command: str) -> set[str]:
+    return {part for arg in shlex.split(command) for part in arg.split("=") if part.startswith("out/")}
+
+
+def command_chains(commands: list[str]) -> list[list[str]]:
+    """The commands grouped into chains, each in README order: a command joins every earlier chain
+    naming one of its ``out/...`` files or folders (a shard's report and the merge, a log and its
+    resume, a recording and its replay). Chains share nothing, so they may run at the same time."""
+    chains: list[list[str]] = []
+    for command in commands:
+        mine = _out_paths(command)
+        joined = [chain for chain in chains if mine & set().union(*map(_out_paths, chain))]
+        merged = sorted([c for chain in joined for c in chain] + [command], key=commands.index)
+        chains = [chain for chain in chains if chain not in joined] + [merged]
+    return sorted(chains, key=lambda chain: commands.index(chain[0]))
+
+
+CHAINS = command_chains([c for c in readme_commands() if c not in NOT_RUN_HERE])
+
+
+def test_commands_that_share_a_file_are_chained():
+    """Every command runs exactly once, and after the commands whose output it reads."""
+    assert sorted(c for chain in CHAINS for c in chain) == sorted(c for c in readme_commands() if c not in NOT_RUN_HERE)
+    merge = next(c for c in readme_commands() if c.startswith("pytest-ecom merge"))
+    [shards] = [chain for chain in CHAINS if merge in chain]
+    assert shards == [c for c in readme_commands() if "--ecom-shard" in c] + [merge]
+    [resume] = [chain for chain in CHAINS if any("--ecom-resume" in c for c in chain)]
+    assert ["--ecom-resume" in c for c in resume] == [False, True]
+
+
+@pytest.mark.parametrize("chain", CHAINS, ids=[f"{i + 1}:{c[0][:60]}" for i, c in enumerate(CHAINS)])
+def test_readme_commands_work_in_order(chain):
+    """A chain of README commands in README order: later commands use what earlier ones wrote.
 
     A command naming a model (``--agent-model=…``) runs against the tests' loopback stand-in for
     it (no key, no network): its base URL is added to the command."""
     from openai_stub import OpenAIStub
 
     with OpenAIStub() as model:
-        for command in readme_commands():
-            if command not in NOT_RUN_HERE:
-                run_readme_command(command, model.base_url)
+        for command in chain:
+            run_readme_command(command, model.base_url)
 
 
 # The README's placeholder for ECom-Bench's folder; the test rebuilds that folder from the repo.

@@ -8,7 +8,9 @@ JSON Schema of a report, which holds a list of them.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal
+
+from typing_extensions import NotRequired, TypedDict  # pydantic reads these on Python 3.11 (the report schema)
 
 RECORD_VERSION = 1
 

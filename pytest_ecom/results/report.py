@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal
+
+from typing_extensions import NotRequired, TypedDict  # pydantic reads these on Python 3.11 (the report schema)
 
 from pytest_ecom.results.counts import dedupe, task_table
 from pytest_ecom.results.fingerprint import run_fingerprint, task_set_digest
@@ -53,6 +55,16 @@ def build_report(records: list[TrialRecord], agent: str | None, repeat: int,
         "tasks": task_table(records),
         "trials": records,
     }
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a report of this version (``pytest-ecom schema --report``)."""
+    from pydantic import TypeAdapter  # only this command needs it
+
+    schema = TypeAdapter(Report).json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"pytest-ecom report ({REPORT_FORMAT}, version {REPORT_VERSION})"
+    return schema
 
 
 TRIAL_FIELDS = {"task": str, "trial": int, "repeat": int, "outcome": str, "task_digest": str, "dimensions": dict,
