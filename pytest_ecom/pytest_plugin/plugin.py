@@ -12,32 +12,32 @@ from typing import Any
 
 import pytest
 
-from pytest_ecom.models import llm, vision
-from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.agents import UnknownAgent, resolve_agent
+from pytest_ecom.models import llm, vision
+from pytest_ecom.models.budget import Budget
+from pytest_ecom.prepare.spec_cache import SpecCache
+from pytest_ecom.prepare.task import forget_dependency_stamps
+from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
-from pytest_ecom.results.compare import common_k, compare_records, incomparable, refused_verdict, regression_verdict
-from pytest_ecom.results.report import ReportError, build_report, load_report
-from pytest_ecom.results.gates import Verdict, evaluate_all
 from pytest_ecom.pytest_plugin.items import TrialItem
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
-from pytest_ecom.prepare.task import forget_dependency_stamps
-from pytest_ecom.results.record import headline_properties
+from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
+from pytest_ecom.pytest_plugin.state import STATE, RunState
+from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
+                                             send_deselected, send_resumed, worker_runs_whole_tasks)
 from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import write_report
-from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
 from pytest_ecom.reporting.terminal import summary_lines
+from pytest_ecom.results.compare import common_k, compare_records, incomparable, refused_verdict, regression_verdict
 from pytest_ecom.results.fingerprint import run_fingerprint, scored_differently
+from pytest_ecom.results.gates import Verdict, evaluate_all
 from pytest_ecom.results.log import ResumeError, ResumeLog, open_log, read_log
 from pytest_ecom.results.log import plan as resume_plan
+from pytest_ecom.results.record import headline_properties
+from pytest_ecom.results.report import Report, ReportError, build_report, load_report
 from pytest_ecom.runner import TrialPool
-from pytest_ecom.pytest_plugin.state import STATE, RunState
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
-from pytest_ecom.prepare.spec_cache import SpecCache
-from pytest_ecom.models.budget import Budget
-from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
-                               send_deselected, send_resumed, worker_runs_whole_tasks)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -157,7 +157,7 @@ def _read_resume_log(config: pytest.Config, path: Path, fingerprint: dict[str, A
     return log
 
 
-def _load_baseline(path: Path, options: dict[str, Any]) -> dict[str, Any]:
+def _load_baseline(path: Path, options: dict[str, Any]) -> Report:
     """The baseline report, refused before anything runs when it is unreadable or scored otherwise."""
     try:
         baseline = load_report(path)
@@ -175,7 +175,7 @@ class EcomSession:
     def __init__(self, config: pytest.Config, state: RunState) -> None:
         self.config = config
         self.state = state
-        self._built: dict[str, Any] | None = None
+        self._built: Report | None = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember each task's selected trials so they can start together; not on an xdist
@@ -262,13 +262,13 @@ class EcomSession:
                 self.state.log.write(json.dumps(record, ensure_ascii=False) + "\n")
                 self.state.log.flush()
 
-    def _report(self) -> dict[str, Any]:
+    def _report(self) -> Report:
         """The run's report, built once at the end (JSON, HTML and the terminal summary share it)."""
         if self._built is None:
             self._built = self._build_report()
         return self._built
 
-    def _build_report(self) -> dict[str, Any]:
+    def _build_report(self) -> Report:
         s = self.state.settings
         report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
                               selection_options(self.config), self.state.verdicts, self.state.not_run_tasks)

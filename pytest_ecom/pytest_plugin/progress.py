@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
+
+from pytest_ecom.results.record import TrialRecord
 
 
 class Progress:
@@ -25,7 +26,7 @@ class Progress:
         self.cost: float | None = None  # None until a record carries a cost
         self.next_at = clock() + interval
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: TrialRecord) -> None:
         self.outcomes[record["outcome"]] += 1
         if isinstance(record.get("cost_usd"), (int, float)):
             self.cost = (self.cost or 0.0) + record["cost_usd"]

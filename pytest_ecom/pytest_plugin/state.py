@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
 import pytest
 
 from pytest_ecom.agents import AgentSpec
 from pytest_ecom.models.budget import Budget
-from pytest_ecom.results.compare import Comparison
-from pytest_ecom.results.gates import Verdict
+from pytest_ecom.prepare.spec_cache import SpecCache
 from pytest_ecom.pytest_plugin.options import Settings
 from pytest_ecom.pytest_plugin.progress import Progress
+from pytest_ecom.results.compare import Comparison
+from pytest_ecom.results.gates import Verdict
 from pytest_ecom.results.log import ResumeLog, TrialKey
+from pytest_ecom.results.record import TrialRecord
+from pytest_ecom.results.report import Report
 from pytest_ecom.runner import TrialPool
-from pytest_ecom.prepare.spec_cache import SpecCache
 
 
 @dataclass
@@ -25,7 +27,7 @@ class RunState:
     pool: TrialPool | None = None
     # task id → selected trial indexes, to start a task's trials together
     siblings: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[TrialRecord] = field(default_factory=list)
     # tasks with trials deselected by -k/-m/--lf (reported: pass^k then covers a subset)
     deselected: set[str] = field(default_factory=set)
     spec_cache: SpecCache | None = None
@@ -37,7 +39,7 @@ class RunState:
     resume_done: list[tuple[str, int, str]] = field(default_factory=list)
     resumed: set[TrialKey] = field(default_factory=set)  # collected trials taken from the log
     stale: set[str] = field(default_factory=set)  # tasks changed since logged: run again
-    baseline: dict[str, Any] | None = None  # --ecom-baseline: the saved report (controller only)
+    baseline: Report | None = None  # --ecom-baseline: the saved report (controller only)
     comparison: Comparison | None = None  # this run against the baseline, once it is gated
     progress: Progress | None = None  # the progress line (controller only)
     budget: Budget | None = None  # --ecom-max-cost: the run's shared spending ledger

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pytest_ecom.results.fingerprint import run_differences
+from pytest_ecom.results.record import TrialRecord
 
 LOG_FORMAT = "pytest-ecom/log"
 LOG_VERSION = 1
@@ -66,7 +67,7 @@ def open_log(path: Path, fingerprint: Mapping[str, Any], resumed: bool = False) 
 @dataclass
 class ResumeLog:
     path: Path
-    records: dict[TrialKey, dict[str, Any]] = field(default_factory=dict)  # the last record of each trial
+    records: dict[TrialKey, TrialRecord] = field(default_factory=dict)  # the last record of each trial
     skipped: list[str] = field(default_factory=list)  # one warning per unreadable line
 
     def done(self) -> list[tuple[str, int, str]]:
