@@ -27,8 +27,7 @@ def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension
         check_outputs(expect.outputs, traj.replies),
     ]
     if traj.crash is not None:
-        problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
-        dimensions.append(Dimension("agent", False, problems))
+        dimensions.append(Dimension("agent", False, _crash_problems(traj.crash)))
     return dimensions
 
 
@@ -49,12 +48,11 @@ def score_sample(prepared: PreparedSample, traj: Trajectory,
     """Our verdict on the reply, and the reference's (EComStage's rule; label tasks only)."""
     s = prepared.sample
     reply = traj.replies[-1] if traj.replies else ""
+    no_answer = False if s.task_type in LABEL_TASK_TYPES else None  # the reference's verdict without a reply
     if traj.crash is not None:
-        problems = [traj.crash["message"]] + ([traj.crash["traceback"]] if traj.crash["traceback"] else [])
-        return Dimension("answer", False, problems), False if s.task_type in LABEL_TASK_TYPES else None
+        return Dimension("answer", False, _crash_problems(traj.crash)), no_answer
     if traj.end_reason == "timeout":
-        return Dimension("answer", False, ["no reply before the time limit"]), (
-            False if s.task_type in LABEL_TASK_TYPES else None)
+        return Dimension("answer", False, ["no reply before the time limit"]), no_answer
     scorer = resolve_scorer(s, models)
     if scorer == "similarity":
         value, limit = traj.scores["similarity"], s.threshold or model_scorers.DEFAULT_SIMILARITY_THRESHOLD
@@ -79,3 +77,8 @@ def score_sample(prepared: PreparedSample, traj: Trajectory,
     dim.detail = {**(dim.detail or {}), "scorer": scorer}
     reference = scorers.reference_verdict(s.answer, reply) if s.task_type in LABEL_TASK_TYPES else None
     return dim, reference
+
+
+def _crash_problems(crash: dict[str, str]) -> list[str]:
+    """What the agent's crash says: its message, then where it happened."""
+    return [crash["message"]] + ([crash["traceback"]] if crash["traceback"] else [])
