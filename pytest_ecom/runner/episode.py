@@ -72,7 +72,8 @@ def system_prompt(context: AgentContext) -> str:
     return "\n".join(lines).strip()
 
 
-_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]),  # the package str(Path(asyncio.__file__).parent),
+# pytest_ecom itself, asyncio and the thread pool: frames there are the harness's, not the user's
+_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]), str(Path(asyncio.__file__).parent),
                  str(Path(concurrent.futures.__file__).parent))
 
 
