@@ -45,6 +45,6 @@ def as_sent(arguments: Any) -> Any:
     if isinstance(arguments, str):
         try:
             return json.loads(arguments)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse: kept as text
             return arguments
     return arguments

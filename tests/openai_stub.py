@@ -93,11 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
@@ -105,6 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
         self.server.requests.append((self.path, body))
         model = body.get("model", "")
+        self.server.authorizations.append((model, self.headers.get("Authorization")))
+        self.server.arrivals.append((model, time.monotonic()))
         if self.server.latency_s:
             with self.server.lock:
                 self.server.in_flight += 1
@@ -115,7 +119,15 @@ class _Handler(BaseHTTPRequestHandler):
         planned = self.server.failures.get(model)
         if planned and planned[0] > 0:  # injected by fail(): a rate limit, a server error, ...
             planned[0] -= 1
-            self._send(planned[1], {"error": {"message": f"injected HTTP {planned[1]}", "type": "server_error"}})
+            headers = {} if planned[2] is None else {"Retry-After": planned[2]}
+            self._send(planned[1], {"error": {"message": f"injected HTTP {planned[1]}", "type": "server_error"}},
+                       headers)
+            return
+        empty = self.server.malformed.get(model)
+        if empty and empty[0] > 0 and self.path.endswith("/chat/completions"):  # injected by malformed()
+            empty[0] -= 1
+            self._send(200, {"id": "stub", "object": "chat.completion", "created": 0, "model": model, "choices": [],
+                             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
             return
         if "broken" in model:
             self._send(401, {"error": {"message": "invalid api key", "type": "invalid_request_error"}})
@@ -145,7 +157,10 @@ class OpenAIStub:
     def __init__(self) -> None:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.requests = []
-        self.server.failures = {}  # model -> [failures left, HTTP status]
+        self.server.failures = {}  # model -> [failures left, HTTP status, Retry-After or None]
+        self.server.malformed = {}  # model -> [answers with empty choices left]
+        self.server.authorizations = []  # (model, Authorization header) of every request
+        self.server.arrivals = []  # (model, time.monotonic()) of every request
         self.server.latency_s = 0.0  # every request waits this long
         self.server.lock = threading.Lock()
         self.server.in_flight = 0  # requests waiting out their latency now
@@ -156,9 +171,23 @@ class OpenAIStub:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
-    def fail(self, model: str, times: int, status: int = 429) -> None:
-        """The next ``times`` requests for ``model`` (as sent, e.g. ``stub-agent``) get HTTP ``status``."""
-        self.server.failures[model] = [times, status]
+    def fail(self, model: str, times: int, status: int = 429, retry_after: str | None = None) -> None:
+        """The next ``times`` requests for ``model`` (as sent, e.g. ``stub-agent``) get HTTP ``status``,
+        with a ``Retry-After`` header when one is given."""
+        self.server.failures[model] = [times, status, retry_after]
+
+    def malformed(self, model: str, times: int) -> None:
+        """The next ``times`` chat answers for ``model`` are HTTP 200 with empty ``choices``."""
+        self.server.malformed[model] = [times]
+
+    def reset(self) -> None:
+        """No requests seen, no failures or malformed answers planned, no latency."""
+        self.server.requests.clear()
+        self.server.failures.clear()
+        self.server.malformed.clear()
+        self.server.authorizations.clear()
+        self.server.arrivals.clear()
+        self.server.latency_s = 0.0
 
     @property
     def requests(self) -> list[tuple[str, dict[str, Any]]]:

@@ -19,8 +19,7 @@ def server(model_server):
 @pytest.fixture
 def stub(server):
     """The module's server, with no requests seen and no failures planned."""
-    server.requests.clear()
-    server.server.failures.clear()
+    server.reset()
     return server
 
 
@@ -78,6 +77,9 @@ def test_after_the_last_retry_the_trial_is_an_error_not_a_fail(mini_project, stu
     assert len(agent_requests(stub)) == 3  # one attempt and two retries: litellm and the client add none
     assert trial["outcome"] == "error" and trial["error"]["source"] == "provider"
     assert "after 3 attempt(s)" in trial["error"]["message"]
+    # every attempt counts, the failed ones too; no answer came, so no tokens and nothing spent
+    assert trial["tokens"] == {"agent": {"calls": 1, "attempts": 3, "prompt_tokens": 0, "completion_tokens": 0,
+                                         "cost_usd": 0.0}}
 
 
 def test_a_refused_request_is_not_retried(mini_project, stub):

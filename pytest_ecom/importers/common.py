@@ -56,7 +56,14 @@ def safe_identifier(raw: str, prefix: str, taken: set[str]) -> str:
     return candidate
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _PlainDumper(yaml.SafeDumper):
+    """Never anchors and aliases (``&id001``): task files refuse them (spec/yaml_io.py)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _BlockDumper(_PlainDumper):
     """Multi-line text as ``|`` blocks (readable diffs); the emitter falls back to quotes on its own
     when a block cannot hold the text exactly (trailing spaces, control characters...)."""
 
@@ -84,7 +91,7 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     """YAML text that loads back to exactly ``data`` (checked: quoted styles are used when a
     block would change a character, e.g. a NEL or LINE SEPARATOR read back as a line break)."""
     options: dict[str, Any] = {"allow_unicode": True, "sort_keys": False, "width": float("inf")}
-    for dumper, style in ((_BlockDumper, None), (yaml.SafeDumper, None), (yaml.SafeDumper, '"')):
+    for dumper, style in ((_BlockDumper, None), (_PlainDumper, None), (_PlainDumper, '"')):
         text = yaml.dump(dict(data), Dumper=dumper, default_style=style, **options)
         if yaml.load(text, Loader=_Loader) == data:
             return text

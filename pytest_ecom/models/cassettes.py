@@ -23,7 +23,7 @@ class CassetteError(Exception):
 
 def request_hash(request: dict[str, Any]) -> str:
     text = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]  # a lone surrogate hashes too
 
 
 def _file(folder: Path, task: str, trial: int) -> Path:
@@ -46,7 +46,8 @@ class Recorder:
             self._started.add((task, trial))
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("w" if fresh else "a", encoding="utf-8") as fh:
+                # backslashreplace writes a lone surrogate as its JSON escape: the line stays valid JSON
+                with path.open("w" if fresh else "a", encoding="utf-8", errors="backslashreplace") as fh:
                     fh.write(json.dumps({"call": number, **entry}, ensure_ascii=False) + "\n")
             except OSError as exc:
                 raise CassetteError(f"record: cannot write {path}: {exc}") from None

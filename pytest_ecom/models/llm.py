@@ -4,12 +4,17 @@ litellm is imported on first use only (an oracle run never imports it), with its
 from the installed package instead of the network. Each call:
 
 - is retried by this layer alone on rate limits, timeouts, connection failures and 5xx, with
-  exponential backoff and jitter (litellm's and the client's own retries are off, so every
-  attempt is counted once); after the last attempt, or at once for any other failure, it raises
-  :class:`ModelCallError`, a :class:`~pytest_ecom.errors.ProviderError`: the trial is an error,
-  not a fail;
+  exponential backoff and jitter, or after the time a 429/503 answer's ``Retry-After`` asks for
+  (at most :data:`RETRY_AFTER_CAP_S`); litellm's and the client's own retries are off, so every
+  attempt is counted once. An answer that cannot be read (no ``choices``, ...) is retried once.
+  After the last attempt, or at once for any other failure, it raises :class:`ModelCallError`, a
+  :class:`~pytest_ecom.errors.ProviderError`: the trial is an error, not a fail;
 - adds its tokens and cost to the running trial's meter under its role (agent, customer, judge,
-  vision), see :mod:`pytest_ecom.models.metering`; a model without a known price costs "unknown";
+  vision), see :mod:`pytest_ecom.models.metering`, with every attempt it made, the failed ones
+  too; a model without a known price costs "unknown";
+- with a base URL, sends ``PYTEST_ECOM_API_KEY`` as the key if it is set, else the provider's
+  usual variable (``OPENAI_API_KEY`` for ``openai/`` models, ``<PROVIDER>_API_KEY`` in general),
+  else a placeholder (a local server that checks no key);
 - is written to, or answered from, a cassette when the run records or replays
   (:mod:`pytest_ecom.models.cassettes`).
 
@@ -22,11 +27,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import email.utils
 import functools
 import math
 import os
 import random
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +45,20 @@ from pytest_ecom.models.cassettes import CassetteError, Player, Recorder, reques
 
 class ModelCallError(ProviderError):
     """A model call failed (network, provider, malformed answer, replay miss)."""
+
+
+class MalformedAnswer(Exception):
+    """The provider answered, but not with what was asked for (e.g. no ``choices``): retried once."""
+
+    def __init__(self, problem: str, response: Any = None) -> None:
+        super().__init__(problem)
+        self.usage = _usage(response) if response is not None else (0, 0, False)
+
+
+RETRY_AFTER_CAP_S = 60.0  # the longest a provider's Retry-After makes a call wait before its retry
+MALFORMED_RETRIES = 1  # retries of an answer that cannot be read (within --ecom-retries)
+KEY_VARIABLE = "PYTEST_ECOM_API_KEY"  # the key sent to a base URL, before the provider's own variable
+NO_KEY = "not-needed"  # sent to a base URL when no key variable is set (the client insists on one)
 
 
 @dataclass(frozen=True)
@@ -76,19 +97,86 @@ def _litellm() -> Any:
     return litellm
 
 
-def _kwargs(base_url: str | None) -> dict[str, Any]:
+def provider_key_variable(model: str) -> str | None:
+    """The environment variable holding the provider's key for ``model``, as litellm names the
+    provider: ``OPENAI_API_KEY`` for ``openai/...`` (and a bare ``gpt-4o-mini``), ``<PROVIDER>_API_KEY``
+    for ``<provider>/...``; None when the provider cannot be told."""
+    if "/" in model:
+        provider = model.split("/", 1)[0]
+    else:
+        known = _litellm().model_cost.get(model)
+        provider = known.get("litellm_provider") if isinstance(known, dict) else None
+    if not provider:
+        return None
+    return f"{provider.upper().replace('-', '_')}_API_KEY"
+
+
+def api_key(model: str) -> str:
+    """The key sent with a call to a base URL (see the module's docstring)."""
+    variable = provider_key_variable(model)
+    for name in (KEY_VARIABLE, variable):
+        if name and os.environ.get(name):
+            return os.environ[name]
+    return NO_KEY
+
+
+def _kwargs(model: str, base_url: str | None) -> dict[str, Any]:
     # num_retries / max_retries: litellm and the OpenAI client must not retry behind our back
     out: dict[str, Any] = {"num_retries": 0, "max_retries": 0, "timeout": settings().timeout_s}
     if base_url:
         out["api_base"] = base_url
-        out.setdefault("api_key", os.environ.get("PYTEST_ECOM_API_KEY", "not-needed"))
+        out["api_key"] = api_key(model)
     return out
+
+
+def _headers(exc: BaseException) -> Mapping[str, str]:
+    """The HTTP headers of the failed answer, as litellm keeps them on its exception."""
+    for headers in (getattr(exc, "litellm_response_headers", None),
+                    getattr(getattr(exc, "response", None), "headers", None)):
+        if headers:
+            try:
+                return {str(k).lower(): str(v) for k, v in dict(headers).items()}
+            except (TypeError, ValueError):
+                continue
+    return {}
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait before the next attempt as the provider asks (``retry-after-ms``, or
+    ``Retry-After`` in seconds or as an HTTP date), at most :data:`RETRY_AFTER_CAP_S`; None when
+    it does not say. ``headers`` has lower-case names."""
+    wait: float | None = None
+    if "retry-after-ms" in headers:
+        try:
+            wait = float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            wait = None
+    if wait is None and "retry-after" in headers:
+        value = headers["retry-after"].strip()
+        try:
+            wait = float(value)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when is None:
+                return None
+            wait = when.timestamp() - (time.time() if now is None else now)
+    if wait is None or not math.isfinite(wait):
+        return None
+    return min(max(0.0, wait), RETRY_AFTER_CAP_S)
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def _transient(exc: BaseException) -> bool:
     """Worth another attempt: rate limit, timeout, connection failure, server error."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(status, int) and (status in (408, 409, 429) or status >= 500):
+    status = _status(exc)
+    if status is not None and (status in (408, 409, 429) or status >= 500):
         return True
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"Timeout", "APITimeoutError", "APIConnectionError", "TimeoutError", "ConnectionError",
@@ -131,11 +219,18 @@ async def _call(role: str, model: str, request: dict[str, Any],
             raise ModelCallError(str(exc)) from None
         meter.add(role, entry["prompt_tokens"], entry["completion_tokens"], entry["cost_usd"], 1)
         return entry["value"]
-    outcome, attempts = await _attempts(model, send, read)
+    tally = _Tally()
+    try:
+        outcome = await _attempts(model, send, read, tally)
+    except BaseException:  # the call failed or was cancelled: the attempts it made count all the same
+        if meter is not None:
+            cost = price(model, tally.prompt_tokens, tally.completion_tokens) if tally.counted else 0.0
+            meter.add(role, tally.prompt_tokens, tally.completion_tokens, cost, tally.attempts)
+        raise
     # no usage in the answer: its cost is unknown, not $0
     cost = price(model, outcome.prompt_tokens, outcome.completion_tokens) if outcome.counted else None
     if meter is not None:
-        meter.add(role, outcome.prompt_tokens, outcome.completion_tokens, cost, attempts)
+        meter.add(role, outcome.prompt_tokens, outcome.completion_tokens, cost, tally.attempts)
         if isinstance(recorder, Recorder):
             _record(recorder, meter, number, {"role": role, "model": model, "request_hash": digest,
                                               "value": outcome.value, "prompt_tokens": outcome.prompt_tokens,
@@ -150,19 +245,60 @@ def _record(recorder: Recorder, meter: metering.TrialMeter, number: int, entry: 
         raise ModelCallError(str(exc)) from None
 
 
-async def _attempts(model: str, send: Callable[[], Awaitable[Any]],
-                    read: Callable[[Any], _Outcome]) -> tuple[_Outcome, int]:
+@dataclass
+class _Tally:
+    """What a call's attempts so far used: attempts, and the tokens of answers it could not use."""
+
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    counted: bool = False  # some unusable answer reported its usage
+
+
+def _read_answer(read: Callable[[Any], _Outcome], response: Any) -> _Outcome:
+    try:
+        return read(response)
+    except MalformedAnswer:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # not the shape asked for
+        raise MalformedAnswer(f"{type(exc).__name__}: {exc}", response) from exc
+
+
+def _litellm_malformed(exc: BaseException) -> bool:
+    """litellm turns a 200 answer without ``choices`` into an InternalServerError of its own."""
+    return _status(exc) == 500 and "no 'choices'" in str(exc)
+
+
+async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callable[[Any], _Outcome],
+                    tally: _Tally) -> _Outcome:
     policy = settings()
+    malformed = 0
     for attempt in range(policy.retries + 1):
+        tally.attempts += 1
         try:
-            return read(await send()), attempt + 1
+            outcome = _read_answer(read, await send())
         except Exception as exc:
-            if not _transient(exc):
+            if isinstance(exc, MalformedAnswer) or _litellm_malformed(exc):
+                malformed += 1
+                if isinstance(exc, MalformedAnswer) and exc.usage[2]:  # the provider billed it all the same
+                    tally.prompt_tokens += exc.usage[0]
+                    tally.completion_tokens += exc.usage[1]
+                    tally.counted = True
+                if malformed > MALFORMED_RETRIES or attempt == policy.retries:
+                    raise ModelCallError(f"model {model}: the provider's answer is malformed ({exc}) after "
+                                         f"{attempt + 1} attempt(s)") from exc
+            elif not _transient(exc):
                 raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
-            if attempt == policy.retries:
+            elif attempt == policy.retries:
                 raise ModelCallError(f"model {model}: {type(exc).__name__} after {attempt + 1} attempt(s): "
                                      f"{exc}") from exc
-            await asyncio.sleep(policy.backoff_s * 2 ** attempt * random.uniform(0.5, 1.5))
+            asked = retry_after(_headers(exc)) if _status(exc) in (429, 503) else None
+            await asyncio.sleep(asked if asked is not None
+                                else policy.backoff_s * 2 ** attempt * random.uniform(0.5, 1.5))
+        else:
+            outcome.prompt_tokens += tally.prompt_tokens
+            outcome.completion_tokens += tally.completion_tokens
+            return outcome
     raise AssertionError("unreachable")
 
 
@@ -190,17 +326,31 @@ async def embed(model: str, texts: Sequence[str], base_url: str | None = None,
     """Embedding vectors of ``texts``, in order."""
 
     def read(response: Any) -> _Outcome:
-        data = sorted(response.data, key=lambda d: d["index"] if isinstance(d, dict) else d.index)
+        found = getattr(response, "data", None) or []
+        if len(found) != len(texts):
+            raise MalformedAnswer(f"{len(found)} embedding(s) for {len(texts)} text(s)", response)
+        data = sorted(found, key=lambda d: d["index"] if isinstance(d, dict) else d.index)
         vectors = [list(d["embedding"] if isinstance(d, dict) else d.embedding) for d in data]
         prompt, _, counted = _usage(response)
         return _Outcome(vectors, prompt, 0, counted)
 
     return await _call(role, model, {"input": list(texts)},
-                       lambda: _litellm().aembedding(model=model, input=list(texts), **_kwargs(base_url)), read)
+                       lambda: _litellm().aembedding(model=model, input=list(texts), **_kwargs(model, base_url)),
+                       read)
+
+
+def _first_message(response: Any) -> Any:
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise MalformedAnswer("no choices in the answer", response)
+    message = getattr(choices[0], "message", None)
+    if message is None:
+        raise MalformedAnswer("no message in the answer's first choice", response)
+    return message
 
 
 def _read_text(response: Any) -> _Outcome:
-    return _Outcome(response.choices[0].message.content or "", *_usage(response))
+    return _Outcome(_first_message(response).content or "", *_usage(response))
 
 
 async def complete(model: str, messages: list[dict[str, Any]], base_url: str | None = None,
@@ -210,7 +360,7 @@ async def complete(model: str, messages: list[dict[str, Any]], base_url: str | N
     # drop_params: a provider without a seed parameter gets the call without it
     return await _call(role, model, {"messages": messages, **sampling},
                        lambda: _litellm().acompletion(model=model, messages=messages, drop_params=True,
-                                                      **sampling, **_kwargs(base_url)), _read_text)
+                                                      **sampling, **_kwargs(model, base_url)), _read_text)
 
 
 def complete_blocking(model: str, messages: list[dict[str, Any]], base_url: str | None = None,
@@ -229,7 +379,7 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def _read_message(response: Any) -> _Outcome:
-    message = response.choices[0].message
+    message = _first_message(response)
     out: dict[str, Any] = {"role": "assistant", "content": message.content}
     calls = getattr(message, "tool_calls", None) or []
     if calls:
@@ -245,5 +395,5 @@ async def chat(model: str, messages: list[dict[str, Any]], tools: list[dict[str,
     sampling = _sampling(seed)
     return await _call(role, model, {"messages": messages, "tools": tools, **sampling},
                        lambda: _litellm().acompletion(model=model, messages=messages, tools=tools or None,
-                                                      drop_params=True, **sampling, **_kwargs(base_url)),
+                                                      drop_params=True, **sampling, **_kwargs(model, base_url)),
                        _read_message)

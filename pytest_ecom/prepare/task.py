@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,17 +157,56 @@ def _spellings(value: Any) -> list[str]:
     return [str(value)]
 
 
+# Words of what the agent can see (ids, numbers, dates, codes): most values needed are one of them.
+_WORD = re.compile(r"\w+(?:[-.:/@+]\w+)*")
+
+
+class _Seen:
+    """All the agent can see so far (casefolded): texts joined by newlines, growing call by call.
+
+    ``has(s)`` is ``s in "\n".join(texts)`` without building or rescanning that text for every
+    value: values once found are remembered (so are the words of each text), and a value not found
+    yet is looked for only in the texts added since. Collection so stays linear in the number of
+    golden calls (it was quadratic: every value scanned everything every call returned).
+    """
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts: list[str] = []
+        self._found: set[str] = set()
+        self._searched: dict[str, int] = {}  # a value not found yet -> texts already searched
+        for text in texts:
+            self.add(text)
+
+    def add(self, text: str) -> None:
+        text = text.casefold()
+        self._texts.append(text)
+        self._found.update(_WORD.findall(text))
+
+    def has(self, value: str) -> bool:
+        if value in self._found:
+            return True
+        if "\n" in value:  # may span two texts: look at them joined (such values are rare)
+            hit = value in "\n".join(self._texts)
+        else:
+            hit = any(value in text for text in itertools.islice(self._texts, self._searched.get(value, 0), None))
+        if hit:
+            self._found.add(value)
+        else:
+            self._searched[value] = len(self._texts)
+        return hit
+
+
 def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, Any]],
             lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...]) -> Store:
     """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
-    sources = [task.customer.goal, *task.customer.script, *task.agent.values()]
-    known = "\n".join(sources).casefold()
+    # As if searched in one text: the goal, the script and the agent context, then each call's result.
+    seen = _Seen(["\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])])
     store = Store(base)
     for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
             loc: list[str | int] = ["expect", kind, i]
             for arg, value in _needed_values(domain.tools[name], args):
-                if not any(s.casefold() in known for s in _spellings(value)):
+                if not any(seen.has(s.casefold()) for s in _spellings(value)):
                     raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
                                "mention it in customer.goal/script, put it in agent context, or add a required "
                                "search or a lookup whose result contains it")
@@ -173,7 +214,7 @@ def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, An
             if not result.ok:
                 raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",
                            "fix the arguments or the order of expect.searches/actions, or the fixture")
-            known += "\n" + result.content.casefold()
+            seen.add(result.content)
     return store
 
 

@@ -184,24 +184,27 @@ def shard_of(task_id: str, count: int) -> int:
     return int.from_bytes(hashlib.sha256(task_id.encode()).digest()[:8], "big") % count + 1
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
-    return value
+def _seconds(minimum_excluded: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds, more than 0 (or at least 0), at most a day."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not (value > 0 if minimum_excluded else value >= 0):
+            raise argparse.ArgumentTypeError(f"must be {'more than' if minimum_excluded else 'at least'} 0 seconds, "
+                                             f"got {text}")
+        if not value <= MAX_SECONDS:  # also refuses inf and nan
+            raise argparse.ArgumentTypeError(f"must be at most {MAX_SECONDS:g} seconds (a day), got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 seconds or more, got {text}")
-    return value
+MAX_SECONDS = 86_400.0
+_positive_seconds = _seconds(minimum_excluded=True)
+_non_negative_seconds = _seconds(minimum_excluded=False)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -279,7 +282,7 @@ def add_options(parser: pytest.Parser) -> None:
                     help="run share I of N of the tasks (stable across machines; a task's trials stay together); "
                          "merge the shards' reports with `pytest-ecom merge`")
     group.addoption("--ecom-timeout", type=_positive_seconds, default=None, metavar="SECONDS",
-                    help="per-trial wall-clock limit, overriding each task's limits.timeout_s")
+                    help="per-trial wall-clock limit, overriding each task's limits.timeout_s (at most 86400)")
 
 
 _TRIAL_ID = re.compile(r"::[^:]+\[(?:[^\[\]]*-)?\d+-(\d+)\]$")  # id[2-3], or with a persona variant id[calm-2-3]

@@ -18,6 +18,7 @@ from pytest_ecom.models.budget import Budget
 from pytest_ecom.prepare.spec_cache import SpecCache
 from pytest_ecom.prepare.task import forget_dependency_stamps
 from pytest_ecom.pytest_plugin import hookspecs
+from pytest_ecom.pytest_plugin.accounting import Accounting
 from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
 from pytest_ecom.pytest_plugin.items import TrialItem
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
@@ -36,6 +37,7 @@ from pytest_ecom.results.log import plan as resume_plan
 from pytest_ecom.results.record import headline_properties
 from pytest_ecom.results.report import Report, ReportError, build_report, load_report
 from pytest_ecom.runner import TrialPool
+from pytest_ecom.runner.episode import agent_threads_running
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
@@ -176,6 +178,8 @@ class EcomSession:
         self.config = config
         self.state = state
         self._built: Report | None = None
+        self.accounting = Accounting()  # every trial that ran leaves exactly one record (controller)
+        self.problems: list[str] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember each task's selected trials so they can start together; not on an xdist
@@ -256,11 +260,15 @@ class EcomSession:
         if getattr(report, "ecom_not_run", None) == "budget" and not _is_worker(self.config):
             self.state.not_run_budget += 1
             self.state.not_run_tasks.add(report.ecom_task)
-        if record is not None and not _is_worker(self.config):
+        if _is_worker(self.config):
+            return
+        self.accounting.saw(report)
+        if record is not None:
             self.state.records.append(record)
             if self.state.log is not None:  # each finished trial is on disk at once
                 self.state.log.write(json.dumps(record, ensure_ascii=False) + "\n")
                 self.state.log.flush()
+                self.accounting.logged += 1
 
     def _report(self) -> Report:
         """The run's report, built once at the end (JSON, HTML and the terminal summary share it)."""
@@ -323,9 +331,18 @@ class EcomSession:
             write_report(s.report, self._report())
         if s.html is not None:
             write_html(s.html, self._report())
+        self.problems = self.accounting.problems(
+            len(self._report()["trials"]) if s.report is not None else None, len(self.state.resumed),
+            self.state.log is not None)
+        if self.problems and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # a run that lost a trial cannot pass
+        threads = agent_threads_running()
+        if threads:
+            self.problems.append(f"{threads} sync agent call(s) still running after their trial timed out: the "
+                                 "session does not wait for them (make the agent honour a timeout, or make it async)")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.state.records:
+        if not self.state.records and not self.problems:
             return
         s = self.state.settings
         terminalreporter.write_sep("=", "pytest-ecom")
@@ -338,6 +355,8 @@ class EcomSession:
             terminalreporter.write_line(budget_line(self.state.budget, self.state.not_run_budget))
         for verdict in self.state.verdicts:
             terminalreporter.write_line(f"gate {verdict.gate}: {'PASS' if verdict.passed else 'FAIL'} — {verdict.reason}")
+        for problem in self.problems:
+            terminalreporter.write_line(f"pytest-ecom: {problem}", red=True, bold=True)
         if s.report is not None:
             terminalreporter.write_line(f"JSON report: {s.report}")
         if s.html is not None:

@@ -11,5 +11,6 @@ from pytest_ecom.results.report import Report
 def write_report(path: Path, report: Report) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # records are clean (results/clean.py); backslashreplace keeps even a stray surrogate from losing the report
+    tmp.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8", errors="backslashreplace")
     tmp.replace(path)  # a reader never sees half a report

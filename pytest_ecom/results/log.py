@@ -56,7 +56,7 @@ def open_log(path: Path, fingerprint: Mapping[str, Any], resumed: bool = False) 
         with path.open("rb") as f:
             f.seek(-1, 2)
             cut = f.read(1) != b"\n"
-    log = path.open("a", encoding="utf-8")
+    log = path.open("a", encoding="utf-8", errors="backslashreplace")  # a stray surrogate must not stop the run
     if cut:
         log.write("\n")
     log.write(json.dumps(log_header(fingerprint, resumed), ensure_ascii=False) + "\n")

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -30,6 +32,7 @@ from typing import Any
 
 from pytest_ecom.agents.protocol import Agent, AgentContext, AgentReplyError, as_assistant_message
 from pytest_ecom.errors import ProviderError
+from pytest_ecom.results.clean import safe_str
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
 from pytest_ecom.trajectory import MadeCall, Trajectory, as_sent
@@ -87,16 +90,76 @@ def short_traceback() -> str:
     return "".join(lines).rstrip()
 
 
+def describe(exc: BaseException) -> str:
+    """``Type: message`` of an exception, even one whose ``str()`` itself raises."""
+    return f"{type(exc).__name__}: {safe_str(exc)}"
+
+
+def agents_doing(exc: BaseException) -> bool:
+    """Whether an exception out of agent code is the agent's doing: anything but Ctrl-C and the
+    cancellation of the trial itself (its timeout, the session ending). A ``CancelledError`` the
+    agent's own code raised while nobody cancelled the trial is the agent's."""
+    if isinstance(exc, KeyboardInterrupt):
+        return False
+    if isinstance(exc, asyncio.CancelledError):
+        task = asyncio.current_task()
+        return task is None or not task.cancelling()
+    return True
+
+
 def is_async_callable(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
 
 
 async def call_agent_code(fn: Callable[..., Any], *args: Any) -> Any:
-    """Await async agent code; run sync code in a worker thread so it cannot block other trials."""
+    """Await async agent code; run sync code in a thread of its own so it cannot block other trials."""
     if is_async_callable(fn):
         return await fn(*args)
-    result = await asyncio.to_thread(fn, *args)
+    result = await in_own_thread(fn, *args)
     return await result if inspect.isawaitable(result) else result
+
+
+# Threads running sync agent code. Each call gets its own daemon thread rather than a slot of a
+# shared pool: a call still running after its trial timed out (Python cannot stop a thread) then
+# holds no slot a later trial needs, and the session does not wait for it at exit.
+_AGENT_THREADS: set[threading.Thread] = set()
+
+
+async def in_own_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in a new daemon thread, with this task's context (its trial's meter)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        if done.done():  # the trial timed out and stopped waiting
+            return
+        if ok:
+            done.set_result(value)
+        else:
+            done.set_exception(value)
+
+    def work() -> None:
+        try:
+            outcome = (True, context.run(fn, *args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting trial, which sorts it
+            outcome = (False, exc)
+        finally:
+            _AGENT_THREADS.discard(threading.current_thread())
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the session's loop is closed: nobody is waiting any more
+            pass
+
+    thread = threading.Thread(target=work, name=f"pytest-ecom agent {getattr(fn, '__name__', 'call')}", daemon=True)
+    _AGENT_THREADS.add(thread)
+    thread.start()
+    return await done
+
+
+def agent_threads_running() -> int:
+    """Sync agent calls still running (their trials timed out): the session reports, never joins them."""
+    return sum(thread.is_alive() for thread in list(_AGENT_THREADS))
 
 
 class AgentCrashed(Exception):
@@ -146,10 +209,10 @@ async def _customer_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, a
         traj.transcript.append({"role": "user", "content": fault.text, "fault": fault.kind, "t_ms": clock.since()})
         raise EpisodeError("customer", str(fault), traj) from fault
     except INFRASTRUCTURE_ERRORS as exc:  # the customer's model provider, not the customer, failed
-        raise EpisodeError("provider", f"the customer's model failed: {type(exc).__name__}: {exc}", traj,
+        raise EpisodeError("provider", f"the customer's model failed: {describe(exc)}", traj,
                            short_traceback()) from exc
     except Exception as exc:
-        raise EpisodeError("customer", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
+        raise EpisodeError("customer", describe(exc), traj, short_traceback()) from exc
 
 
 async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: AgentContext) -> dict[str, Any]:
@@ -159,14 +222,14 @@ async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: A
         raw = await call_agent_code(agent, list(traj.messages), tools_schema, context)
         return as_assistant_message(raw)
     except INFRASTRUCTURE_ERRORS as exc:
-        raise EpisodeError("provider", f"{type(exc).__name__}: {exc}", traj, short_traceback()) from exc
+        raise EpisodeError("provider", describe(exc), traj, short_traceback()) from exc
     except AgentReplyError as exc:
-        traj.crash = {"message": str(exc), "traceback": ""}
+        traj.crash = {"message": safe_str(exc), "traceback": ""}
         raise AgentCrashed from exc
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        raise
-    except BaseException as exc:  # SystemExit from agent code must not end the session
-        traj.crash = {"message": f"the agent raised {type(exc).__name__}: {exc}", "traceback": short_traceback()}
+    except BaseException as exc:  # SystemExit or CancelledError from agent code must not end the session
+        if not agents_doing(exc):
+            raise
+        traj.crash = {"message": f"the agent raised {describe(exc)}", "traceback": short_traceback()}
         raise AgentCrashed from exc
 
 
@@ -189,9 +252,9 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
             try:
                 result = setup.tools.call(setup.store, fn["name"], fn["arguments"])
             except ProviderError as exc:  # a model the tool asks (a vision model) failed, not the tool
-                raise EpisodeError("provider", f"{fn['name']}: {exc}", traj, short_traceback()) from exc
+                raise EpisodeError("provider", f"{fn['name']}: {safe_str(exc)}", traj, short_traceback()) from exc
             except Exception as exc:
-                raise EpisodeError("tool", f"{fn['name']} raised {type(exc).__name__}: {exc}", traj,
+                raise EpisodeError("tool", f"{fn['name']} raised {describe(exc)}", traj,
                                    short_traceback()) from exc
             took = time.perf_counter() - t0
             traj.timings["tools_s"] += took
@@ -209,8 +272,10 @@ async def lifecycle(owner: Any, method: str, traj: Trajectory) -> None:
         return
     try:
         await call_agent_code(fn)
-    except Exception as exc:
-        raise EpisodeError("agent", f"{method} failed: {type(exc).__name__}: {exc}", traj, short_traceback()) from exc
+    except BaseException as exc:
+        if not agents_doing(exc):
+            raise
+        raise EpisodeError("agent", f"{method} failed: {describe(exc)}", traj, short_traceback()) from exc
 
 
 async def run_episode(setup: EpisodeSetup) -> Trajectory:

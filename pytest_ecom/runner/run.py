@@ -18,11 +18,12 @@ from pytest_ecom.models.budget import Budget
 from pytest_ecom.models.metering import metering
 from pytest_ecom.prepare.sample import PreparedSample, load_prepared_sample
 from pytest_ecom.prepare.task import PreparedTask, load_prepared
+from pytest_ecom.results.clean import clean
 from pytest_ecom.results.record import RECORD_VERSION, TrialRecord
-from pytest_ecom.runner.episode import EpisodeError, short_traceback
+from pytest_ecom.runner.episode import EpisodeError, describe, short_traceback
 from pytest_ecom.runner.sample import run_sample
 from pytest_ecom.runner.score import reference_trajectory_checks, reward, score_sample, score_trajectory
-from pytest_ecom.runner.trial import TrialRun, run_task
+from pytest_ecom.runner.trial import TrialRun, run_task, trial_seed
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
@@ -64,22 +65,27 @@ async def run_trial(unit: Unit | str | os.PathLike[str], agent: AgentSpec | str 
     if not isinstance(unit, (PreparedTask, PreparedSample)):
         unit = load_unit(unit)
     spec = resolve_agent(agent) if isinstance(agent, str) else as_agent_spec(getattr(agent, "__name__", "agent"), agent)
-    if budget is not None and budget.exhausted():  # checked as each trial is about to start
+    if budget is not None and not budget.reserve((unit.id, trial)):  # holds its expected cost, or refuses
         return make_record(_not_run(unit, trial, budget.reason()), repeat, None)
     with metering(unit.id, trial) as meter:  # the trial's model calls count on its own meter
-        if isinstance(unit, PreparedSample):
-            run = await run_sample(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.models)
-        else:
-            run = await run_task(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.customer)
+        try:
+            if isinstance(unit, PreparedSample):
+                run = await run_sample(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.models)
+            else:
+                run = await run_task(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.customer)
+        except Exception as exc:  # a bug of ours (the episode sorts out whatever the agent does): kept, as an error
+            failed = Trajectory(end_reason="error")
+            run = TrialRun(unit, trial, trial_seed(unit.id, trial), failed,
+                           EpisodeError("harness", describe(exc), failed, short_traceback()))
     run = replace(run, meter=meter)
     if budget is not None:
-        budget.bill(meter)  # on the run's ledger at once, so the next trial to start sees it
+        budget.bill(meter)  # its real cost replaces what it held, at once, so the next trial to start sees it
     if run.error is not None:
         return make_record(run, repeat, None)
     try:
         dimensions, reference, checks = _score(unit, run.trajectory, settings.models)
     except Exception as exc:  # a bug of ours must not make the trial vanish from the report
-        error = EpisodeError("scoring", f"{type(exc).__name__}: {exc}", run.trajectory, short_traceback())
+        error = EpisodeError("scoring", describe(exc), run.trajectory, short_traceback())
         return make_record(replace(run, error=error), repeat, None)
     return make_record(run, repeat, dimensions, reference, settings.scoring, checks)
 
@@ -142,7 +148,7 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
     # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
     record["transcript"] = None if outcome == "pass" else [{k: v for k, v in e.items() if v is not None}
                                                            for e in traj.transcript]
-    return record  # type: ignore[return-value]
+    return clean(record)  # whatever the agent, customer, tools or provider said: safe to write anywhere
 
 
 def _rounded(cost: float | None) -> float | None:

@@ -11,7 +11,8 @@ from typing import Any
 from pytest_ecom.agents import AgentContext, AgentSpec
 from pytest_ecom.models.metering import TrialMeter
 from pytest_ecom.prepare.task import PreparedTask
-from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, run_episode
+from pytest_ecom.results.clean import safe_str
+from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, agents_doing, run_episode, short_traceback
 from pytest_ecom.trajectory import Trajectory
 from pytest_ecom.users import Customer, Referee, ScriptedCustomer
 from pytest_ecom.users.faults import Referee as CustomerReferee
@@ -32,9 +33,11 @@ def make_agent(agent: AgentSpec, context: AgentContext, prepared: Any, traj: Tra
         return agent.target
     try:
         return agent.target(context, prepared) if agent.needs_task else agent.target(context)
-    except Exception as exc:
+    except BaseException as exc:
+        if not agents_doing(exc):
+            raise
         traj.end_reason = "error"
-        return EpisodeError("agent", f"factory failed: {exc!r}", traj)
+        return EpisodeError("agent", f"factory failed: {type(exc).__name__}({safe_str(exc)!r})", traj, short_traceback())
 
 
 @dataclass(frozen=True)

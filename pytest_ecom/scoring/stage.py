@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from pytest_ecom.scoring.checks import Dimension
+from pytest_ecom.spec.patterns import PatternTimeout, search
 
 DEFAULT_F1_THRESHOLD = 0.5
 
@@ -101,7 +102,11 @@ def score_contains(answer: str, reply: str) -> Dimension:
 
 
 def score_regex(pattern: str, reply: str) -> Dimension:
-    ok = re.search(pattern, reply) is not None
+    """The reply matches ``pattern``; a match that takes too long fails the check (never hangs)."""
+    try:
+        ok = search(pattern, reply) is not None
+    except PatternTimeout as exc:
+        return Dimension("answer", False, [f"/{pattern}/ was not checked: {exc}"], {"timed_out": True})
     return Dimension("answer", ok, [] if ok else [f"the reply does not match /{pattern}/"])
 
 

@@ -29,3 +29,11 @@ class SpecError(Exception):
         lines += [f"  fix: {self.fix}"] if self.fix else []
         lines += [f"  also {problem}" for problem in self.also]
         return "\n".join(lines)
+
+
+class FieldProblem(ValueError):
+    """Raised by a model's field check: the problem, and the fix the :class:`SpecError` will show."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from pytest_ecom.spec.paths import find_near
-from pytest_ecom.spec.errors import SpecError
+from pytest_ecom.spec.errors import FieldProblem, SpecError
 from pytest_ecom.spec.models import SCHEMA_VERSION, Persona, Task
 from pytest_ecom.spec.yaml_io import line_of, read_yaml
 
@@ -26,6 +26,11 @@ _FIXES = {
     "string_pattern_mismatch": "use letters, digits and underscores, starting with a letter",
     "literal_error": "use one of the allowed values",
     "enum": "use one of the allowed values",
+    "finite_number": "use a finite number (not .inf or .nan)",
+    "less_than_equal": "use a value within the maximum given (the limits are in README, \"Writing a task\")",
+    "less_than": "use a value below the maximum given",
+    "greater_than": "use a positive value",
+    "greater_than_equal": "use a value at or above the minimum given",
 }
 
 
@@ -56,6 +61,9 @@ def _problem(path: Path, model: type[BaseModel], err: Any) -> tuple[int | None, 
     loc = [p for p in err["loc"] if isinstance(p, (str, int))]
     where = ".".join(str(p) for p in loc) or "(top level)"
     fix = _FIXES.get(err["type"], "see `pytest-ecom schema` for the expected format")
+    raised = (err.get("ctx") or {}).get("error")
+    if isinstance(raised, FieldProblem):  # a field check that knows the fix
+        fix = raised.fix
     if err["type"] == "missing" and loc:
         fix = f"add `{loc[-1]}:`"
     if err["type"] == "extra_forbidden" and loc:

@@ -141,10 +141,18 @@ class Expect(_Model):
         return calls
 
 
+# The largest limits a task may set (README, "Writing a task"): every trial must end, and the
+# longest real support conversations are far shorter (ECom-Bench's take under 30 turns).
+MAX_TURNS = 200
+MAX_STEPS = 500  # agent calls per customer message
+MAX_TIMEOUT_S = 3600.0  # an hour per trial; a run of hundreds of trials must still finish
+
+
 class Limits(_Model):
-    max_turns: int = Field(20, ge=1, le=200, description="customer messages before the episode ends")
-    max_steps: int = Field(30, ge=1, le=500, description="agent calls per customer message (tool loop bound)")
-    timeout_s: float = Field(300.0, gt=0, description="wall-clock limit of one trial")
+    max_turns: int = Field(20, ge=1, le=MAX_TURNS, description="customer messages before the episode ends")
+    max_steps: int = Field(30, ge=1, le=MAX_STEPS, description="agent calls per customer message (tool loop bound)")
+    timeout_s: float = Field(300.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False,
+                             description="wall-clock limit of one trial, in seconds")
 
 
 class Task(_Model):

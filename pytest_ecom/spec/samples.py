@@ -6,12 +6,13 @@ A sample may override stage, orientation and scorer.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from pytest_ecom.spec.errors import FieldProblem
 from pytest_ecom.spec.models import Identifier, Tag, _Model
+from pytest_ecom.spec.patterns import PatternTimeout, check_pattern, search
 
 SAMPLE_SUFFIX = ".sample.yaml"
 
@@ -60,7 +61,8 @@ class Sample(_Model):
     answer: str = Field(min_length=1, description="the expected answer (an option label for choice scoring)")
     pattern: str | None = Field(None, description="regex scorer: the reply must match it")
     field: str | None = Field(None, description="json scorer: the field of a JSON reply compared with answer")
-    threshold: float | None = Field(None, ge=0, le=1, description="token_f1 / similarity: pass at or above it")
+    threshold: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
+                                    description="token_f1 / similarity: pass at or above it")
     rubric: str | None = Field(None, description="judge scorer: what a good answer does")
     source: dict[str, Any] | None = Field(None, description="provenance, e.g. {benchmark: EComStage, id: ...}")
 
@@ -97,12 +99,15 @@ class Sample(_Model):
     def _pattern_matches_answer(cls, pattern: str | None, info: ValidationInfo) -> str | None:
         if pattern is None:
             return None
+        check_pattern(pattern)
         try:
-            matches = re.search(pattern, info.data.get("answer", ""))
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
+            matches = search(pattern, info.data.get("answer", ""))
+        except PatternTimeout as exc:
+            raise FieldProblem(f"{exc} (tried on the answer)", "simplify the pattern: no nested or overlapping "
+                               "repeats such as (a+)+ or (a|aa)+") from None
         if "answer" in info.data and not matches:
-            raise ValueError("the answer does not match it: the right reply could never pass")
+            raise FieldProblem("the answer does not match it: the right reply could never pass",
+                               "fix the pattern or the answer")
         return pattern
 
     @field_validator("options", mode="before")

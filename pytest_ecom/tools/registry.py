@@ -108,8 +108,15 @@ def _without_annotations(schema: Any) -> Any:
     return copy.deepcopy(schema)
 
 
+def _json_text(value: Any) -> str:
+    """A tool's answer as JSON text the agent's provider can always be sent: readable UTF-8, with a lone
+    surrogate (say, from the agent's own arguments echoed back) written as its JSON escape."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if not text.isascii() else text
+
+
 def _error(name: str, arguments: dict[str, Any], message: str) -> ToolResult:
-    return ToolResult(name, arguments, json.dumps({"error": message}, ensure_ascii=False), ok=False)
+    return ToolResult(name, arguments, _json_text({"error": message}), ok=False)
 
 
 class ToolSet:
@@ -157,16 +164,23 @@ class ToolSet:
                 arguments = json.loads(arguments) if arguments.strip() else {}
             except json.JSONDecodeError as exc:
                 return _error(name, {}, f"arguments are not valid JSON ({exc.msg} at column {exc.colno})")
+            except RecursionError:
+                return _error(name, {}, "arguments are nested too deeply to read")
+            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                return _error(name, {}, f"arguments cannot be read: {exc}")
         if arguments is None:
             arguments = {}
         if not isinstance(arguments, Mapping):
             return _error(name, {}, "arguments must be a JSON object")
-        args = tool_.normalize(arguments)
-        problems = tool_.problems(args)
+        try:
+            args = tool_.normalize(arguments)
+            problems = tool_.problems(args)
+        except RecursionError:
+            return _error(name, {}, "arguments are nested too deeply to check")
         if problems:
             return _error(name, args, "invalid arguments: " + "; ".join(problems))
         try:
             value = tool_.func(store, **args)
         except ToolError as exc:
             return _error(name, args, str(exc))
-        return ToolResult(name, args, json.dumps(value, ensure_ascii=False, sort_keys=True), ok=True)
+        return ToolResult(name, args, _json_text(value), ok=True)

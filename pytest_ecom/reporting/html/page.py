@@ -45,5 +45,5 @@ def render_html(report: dict[str, Any]) -> str:
 def write_html(path: Path, report: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(report), encoding="utf-8")
+    tmp.write_text(render_html(report), encoding="utf-8", errors="backslashreplace")
     tmp.replace(path)  # a reader never sees half a page
