@@ -59,6 +59,9 @@ class _Refused(Exception):
         self.fix = fix
 
 
+_FLATTEN = "flatten the data: no field of a task or sample needs more than a few levels"
+
+
 class _CheckingComposer(Composer):
     """PyYAML's composer (without path resolvers, which task files never use), refusing anchors and
     aliases, nesting deeper than :data:`MAX_DEPTH`, long integers and mapping keys that are not text."""
@@ -91,8 +94,7 @@ class _CheckingComposer(Composer):
             return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
         depth += 1
         if depth > MAX_DEPTH:
-            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep",
-                           "flatten the data: no field of a task or sample needs more than a few levels")
+            raise _Refused(event.start_mark, f"nested more than {MAX_DEPTH} levels deep", _FLATTEN)
         node: SequenceNode | MappingNode
         if kind is SequenceStartEvent:
             if tag is None or tag == "!":
@@ -202,6 +204,8 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or str(exc)
+        if "maximum nesting depth" in problem:  # newer libyaml stops deep nesting in its parser, before we look
+            raise SpecError(path, line, f"nested more than {MAX_DEPTH} levels deep", _FLATTEN) from None
         fix = "keep only one of them" if problem.startswith("duplicate key") else "check indentation and quoting near this line"
         raise SpecError(path, line, f"invalid YAML: {problem}", fix) from None
     except yaml.YAMLError as exc:
