@@ -120,8 +120,10 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         description=(
             "Convert EComStage's JSON (an array of {id, task_type, system, conversations, gt_answer})\n"
             "into one <DIR>/<task_type>/ecomstage_<id>.sample.yaml per entry, texts copied exactly.\n\n"
-            "Unsound samples (one option only, an answer not offered or already stated in the prompt,\n"
-            "an option list that skips a letter) are kept with `malformed: <reason>`; a run skips them.\n"
+            "Options are read whether they share a line or not (A. / A、 / A: / (A), full-width too).\n"
+            "Unsound samples (one option only, an answer not offered or already stated in the prompt)\n"
+            "are kept with `malformed: <reason>`; a run skips them. An option list that skips a letter\n"
+            "is noted in the sample's source.notes and still runs.\n"
             "A missing field, an unknown task type or a conversation that is not one human turn then\n"
             "one gpt turn is an error (exit code 2) and nothing is written. Running it again gives\n"
             "the same bytes and never deletes other files in DIR."

@@ -92,9 +92,28 @@ def test_the_21_reference_tools_with_their_schemas(domain):
     assert params["properties"]["action"]["enum"] == ["查询", "取消", "修改", "增加"]
     assert params["properties"]["product_info_list"]["items"] == {"$ref": "#/$defs/ProductInfo"}
     assert params["$defs"]["ProductInfo"]["required"] == ["product_id", "quantity"]
-    assert params["additionalProperties"] is False
-    # no optional argument carries "default": null (it would be filled in and fail "type": "string")
+    # like the reference's server, the tools ignore unknown keys: the schema does not forbid them
+    assert "additionalProperties" not in params
+    # no optional argument carries "default": null (it would contradict "type": "string")
     assert not any("default" in p for t in domain.tools for p in t.parameters["properties"].values())
+
+
+def _without_null_defaults(schema):
+    if isinstance(schema, dict):
+        return {k: _without_null_defaults(v) for k, v in schema.items() if not (k == "default" and v is None)}
+    if isinstance(schema, list):
+        return [_without_null_defaults(v) for v in schema]
+    return schema
+
+
+def test_the_agent_is_served_the_reference_s_schemas(domain):
+    """What tools.json serves, but for the dropped ``"default": null``s."""
+    served = {s["function"]["name"]: s["function"] for s in domain.tools.schemas()}
+    reference = json.loads((ROOT / "fixtures" / "ecom_bench" / "reference" / "tools.json").read_text(encoding="utf-8"))
+    assert list(served) == [t["name"] for t in reference]
+    for tool in reference:
+        assert served[tool["name"]]["parameters"] == _without_null_defaults(tool["inputSchema"]), tool["name"]
+        assert served[tool["name"]]["description"] == tool["description"]
 
 
 # -- write tools: exactly the reference's change ----------------------------------------
@@ -289,10 +308,10 @@ def test_image_with_annotation_is_answered_offline(domain):
 
 @pytest.mark.parametrize(("name", "arguments", "fragment"), [
     ("manage_order_tool", {**AT, "user_id": "cnjd喜哥2号", "action": "删除", "order_id": "313271663680"},
-     "'删除' is not one of"),
-    ("manage_order_tool", {**AT, "action": "取消", "order_id": "313271663680"}, "'user_id' is a required property"),
-    ("manage_urgent_tool", {**AT, "user_id": "cnjd喜哥2号", "order_id": "313021098954", "urgent": True},
-     "'urgent' was unexpected"),
+     "action\n  Input should be '查询', '取消', '修改' or '增加' [type=literal_error, input_value='删除'"),
+    ("manage_order_tool", {**AT, "action": "取消", "order_id": "313271663680"}, "user_id\n  Field required"),
+    ("manage_urgent_tool", {**AT, "user_id": "cnjd喜哥2号", "order_id": 313021098954},
+     "order_id\n  Input should be a valid string [type=string_type, input_value=313021098954, input_type=int]"),
     ("manage_urgent_tool", {**AT, "user_id": "cnjd喜哥2号", "order_id": "999"}, "没有找到jd店铺"),
     ("manage_order_tool", {**AT, "user_id": "cnjd喜哥2号", "action": "取消"}, "缺少order_id"),
     ("manage_order_tool", {**AT, "user_id": "cnjd喜哥2号", "order_id": "313271663680", "action": "修改"},
@@ -307,16 +326,23 @@ def test_image_with_annotation_is_answered_offline(domain):
     ("manage_ecard_tool", {"platform": JD, "user_id": "cnjd林韵佩", "action": "余额使用"}, "请提供商品ID"),
     ("manage_ecard_tool", {"platform": JD, "user_id": "nobody", "action": "余额查询"}, "没有找到用户nobody"),
     ("manage_ecard_tool", {"platform": JD, "user_id": "cnjd林韵佩", "action": "退款", "amount": "很多"},
-     "amount: '很多' is not of type 'number'"),
+     "amount\n  Input should be a valid number, unable to parse string as a number"),
     ("schedule_service_tool", {**AT, "user_id": "cnjd辛谭婷", "order_id": "312693565755", "user_name": "戴青云",
                                "phone_number": "18941352934", "service_type": "维修", "service_time": "明天"},
-     "'明天' is not one of"),
+     "service_time\n  Input should be '周一', '周二', '周三', '周四', '周五', '周六' or '周日'"),
     ("get_product_info_tool", {**AT, "product_id": "abc"}, "格式错误，应该为数字"),
     ("get_fault_code_info_tool", {**AT, "product_id": "100112573665", "fault_code": "E9"}, "已知故障代码：F001、F002"),
     ("get_image_info_tool", {**IMAGE_ARGS, "history_messages": "没有图片"}, "没有图片链接"),
 ])
 def test_bad_calls_are_readable_errors(domain, store, name, arguments, fragment):
     assert fragment in error_of(domain, store, name, arguments)
+
+
+def test_an_unknown_key_is_ignored_as_in_the_reference(domain, store):
+    call(domain, store, "manage_urgent_tool", **AT, user_id="cnjd喜哥2号", order_id="313021098954", urgent=True)
+    want = base_copy(domain, "orders", JD)
+    orders_of(want, "cnjd喜哥2号")["313021098954"]["是否加急"] = True
+    assert_only(store, domain, {("orders", JD): want})
 
 
 # -- copy-on-write ------------------------------------------------------------------------

@@ -76,3 +76,17 @@ def test_the_oracle_solves_every_task_every_time(tmp_path):
     assert outcomes == {"pass": 3 * REFERENCE_TASKS}
     assert {t["task"] for t in data["trials"]} == {t["id"] for t in committed().values()}
     assert "agent oracle: 53 tasks, 159 trials: 159 passed, 0 failed, 0 errors" in proc.stdout
+
+
+def test_the_oracle_solves_every_task_under_the_reference_rule_too(tmp_path):
+    """Its golden calls send strings for string fields and no extra keys, so the reference's server
+    would run every one; its replies hold every required phrase, joined as the reference joins them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tasks/ecom-bench", "--agent=oracle", "--repeat=1",
+                           "--ecom-scoring=reference", "-p", "no:cacheprovider", f"--ecom-report={report}"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert Counter(t["outcome"] for t in data["trials"]) == {"pass": REFERENCE_TASKS}
+    assert all(t["verdicts"]["reference"] and t["verdicts"]["default"] for t in data["trials"])

@@ -1,7 +1,9 @@
 """``pytest-ecom import ecomstage`` and the shipped stage-wise samples under ``tasks/stagewise``.
 
 The importer's input is ``tests/data/ecomstage_samples.json``: samples written for these tests in
-exactly EComStage's format (two per task type, then a few deliberately unsound ones).
+exactly EComStage's format (two per task type, then a few deliberately unsound or odd ones), and
+``tests/data/ecomstage_layouts.json``: the ways a prompt lays out its options (one line, separate
+lines, each separator, full-width forms, a skipped letter, false options in running text).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pytest_ecom.spec.yaml_io import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "ecomstage_samples.json"
+LAYOUTS = Path(__file__).resolve().parent / "data" / "ecomstage_layouts.json"
 STAGEWISE = ROOT / "tasks" / "stagewise"
 MIN_PER_TASK_TYPE = 11
 MIN_LINKED_TO_TASKS = 20
@@ -30,15 +33,16 @@ MIN_LINKED_TO_TASKS = 20
 # The unsound entries of the data file and what their `malformed` must say.
 MALFORMED = {
     "3_query_match_3": "only option A is offered",
-    "3_query_match_4": "skips C",
     "6_solution_decision_3": "answer '2' is not among the options offered (1, 3, 4)",
     "5_scenario_route_3": "the prompt states the answer 'F'",
     "7_RAG_QA_3": "the reference answer appears verbatim in the prompt",
 }
+# Odd but answerable entries: they run, and `source.notes` says what is odd.
+NOTED = {"3_query_match_4": "the option list skips C"}
 
 
-def entries() -> list[dict]:
-    return json.loads(DATA.read_text(encoding="utf-8"))
+def entries(path: Path = DATA) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def sample_path(out: Path, entry: dict) -> Path:
@@ -68,17 +72,22 @@ def imported(tmp_path, capsys) -> tuple[Path, str]:
 # -- the reference data itself ------------------------------------------------------------
 
 
-def test_the_data_file_is_in_the_reference_format():
-    data = entries()
+@pytest.mark.parametrize("path", [DATA, LAYOUTS], ids=lambda p: p.name)
+def test_the_data_files_are_in_the_reference_format(path):
+    data = entries(path)
     assert len(data) >= 14
+    assert len({e["id"] for e in data}) == len(data)
     for entry in data:
         assert list(entry) == ["id", "task_type", "system", "conversations", "gt_answer"]
         assert [turn["from"] for turn in entry["conversations"]] == ["human", "gpt"]
         assert entry["conversations"][1]["value"] == entry["gt_answer"]
         k = list(TASK_TYPES).index(entry["task_type"]) + 1  # TASK_TYPES is in the reference's order
         assert re.fullmatch(rf"{k}_{entry['task_type']}_\d+", entry["id"]), entry["id"]
-    sound = Counter(e["task_type"] for e in data if e["id"] not in MALFORMED)
-    assert sound == {t: 2 for t in TASK_TYPES}
+    if path == DATA:
+        sound = Counter(e["task_type"] for e in data if e["id"] not in MALFORMED and e["id"] not in NOTED)
+        assert sound == {t: 2 for t in TASK_TYPES}
+    else:
+        assert {e["id"] for e in data} == set(LAYOUT_CASES)
 
 
 # -- output files ---------------------------------------------------------------------------
@@ -93,7 +102,8 @@ def test_one_valid_sample_file_per_entry(imported):
         sample = parse_model(sample_path(out, entry), Sample)
         assert sample.id == f"ecomstage_{entry['id']}"
         assert sample.task_type == entry["task_type"]
-        assert sample.source == {"benchmark": "EComStage", "id": entry["id"]}
+        notes = {"notes": NOTED[entry["id"]]} if entry["id"] in NOTED else {}
+        assert sample.source == {"benchmark": "EComStage", "id": entry["id"], **notes}
         assert [m.role for m in sample.messages] == ["user"]
         # stage and side come from the task type, not from the file
         assert sample.stage is None and sample.orientation is None and sample.scorer is None
@@ -182,16 +192,41 @@ def test_unsound_samples_are_kept_and_flagged_with_the_reason(imported):
             assert sample.malformed is None, (entry["id"], sample.malformed)
             if sample.task_type in LABEL_TASK_TYPES:
                 assert sample.answer.strip() in sample.labels
+        assert sample.source.get("notes") == NOTED.get(entry["id"]), entry["id"]
+
+
+def summary_sections(stdout: str) -> dict[str, dict[str, int]]:
+    """The summary's counted reasons under its "flagged malformed" and "noted" lines."""
+    sections: dict[str, dict[str, int]] = {}
+    current = None
+    for line in stdout.splitlines():
+        heading = re.match(r"^\d+ (flagged malformed|noted) ", line)
+        count = re.match(r"^\s+(\d+)\s+(.+)$", line)
+        if heading:
+            current = sections.setdefault(heading.group(1), {})
+        elif count and current is not None:
+            current[count.group(2)] = int(count.group(1))
+    return sections
 
 
 def test_summary_counts_samples_and_reasons(imported):
     _, stdout = imported
     lines = stdout.splitlines()
     assert lines[0].startswith(f"{len(entries())} sample(s) written to ")
-    assert f"{len(MALFORMED)} flagged malformed" in stdout
-    counts = {m.group(2): int(m.group(1)) for m in re.finditer(r"^\s+(\d+)\s+(.+)$", stdout, re.MULTILINE)}
-    assert counts == {"answer leaked in the prompt": 2, "answer not among the options offered": 1,
-                      "only one option offered": 1, "option list skips a letter": 1}
+    assert f"\n{len(MALFORMED)} flagged malformed" in stdout
+    assert f"\n{len(NOTED)} noted (sound: a run includes them" in stdout
+    assert summary_sections(stdout) == {
+        "flagged malformed": {"answer leaked in the prompt": 2, "answer not among the options offered": 1,
+                              "only one option offered": 1},
+        "noted": {"option list skips a letter": 1},
+    }
+
+
+def test_the_summary_has_no_noted_line_when_nothing_is_odd(tmp_path, capsys):
+    source = tmp_path / "sound.json"
+    source.write_text(json.dumps(entries()[:4]), encoding="utf-8")
+    code, stdout, _ = run_import(capsys, source, tmp_path / "out")
+    assert code == 0 and "\n0 flagged malformed" in stdout and " noted (" not in stdout
 
 
 @pytest.mark.parametrize(("prompt", "leaked"), [
@@ -229,6 +264,86 @@ def test_other_unsound_samples(tmp_path, capsys, task_type, human, gpt, gt, reas
     assert reason in parse_model(sample_path(tmp_path / "out", entry), Sample).malformed
 
 
+# -- option layouts (tests/data/ecomstage_layouts.json) ---------------------------------------
+
+ABCDE = ["A", "B", "C", "D", "E"]
+# id → (options written, what `malformed` says or None, what `source.notes` says or None)
+LAYOUT_CASES = {
+    "3_query_match_101": (ABCDE, None, None),  # one line, "A."
+    "3_query_match_102": (ABCDE, None, None),  # separate lines, "A、"
+    "3_query_match_103": (ABCDE, None, None),  # one line, "A:"
+    "3_query_match_104": (ABCDE, None, None),  # separate lines, "(A)"
+    "3_query_match_105": (ABCDE, None, None),  # one line, "A)"
+    "3_query_match_106": (ABCDE, None, None),  # separate lines, full-width "Ａ．", Chinese text
+    "3_query_match_107": (ABCDE, None, None),  # one line, full-width "（A）", no spaces between
+    "3_query_match_108": (["A", "B", "C", "D", "F"], None, "the option list skips E"),  # one line
+    "3_query_match_109": (["A", "B", "D", "E"], None, "the option list skips C"),  # separate lines
+    "3_query_match_110": (["C"], "only option C is offered", "the option list skips A, B"),
+    "3_query_match_111": (ABCDE, "the prompt states the answer 'B'", None),
+    "3_query_match_112": (ABCDE, None, None),  # "Plan A.", "10.30", "e.g.", "5.99", "I. e." before the list
+    "3_query_match_113": (["A"], "only option A is offered", None),  # "A. … plan B. instead?"
+    "3_query_match_114": (["A", "B", "C"], "answer 'E' is not among the options offered (A, B, C)", None),
+    "5_scenario_route_101": (list("ABCDEF"), None, None),  # one line in the system prompt
+    "5_scenario_route_102": (list("ABCDEF"), None, None),  # full-width "Ａ：", one per line, system prompt
+    "6_solution_decision_101": (["1", "3", "4"], None, None),  # full-width digits, one line
+    "6_solution_decision_102": (["2", "5", "7"], None, None),  # "(2)" per line, with "5.99" and "10.30"
+}
+
+
+@pytest.fixture(scope="module")
+def layouts(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("layouts") / "out"
+    code = main(["import", "ecomstage", str(LAYOUTS), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+@pytest.mark.parametrize("sample_id", list(LAYOUT_CASES))
+def test_each_option_layout_gives_its_options_flags_and_notes(layouts, sample_id):
+    options, malformed, notes = LAYOUT_CASES[sample_id]
+    entry = next(e for e in entries(LAYOUTS) if e["id"] == sample_id)
+    sample = parse_model(sample_path(layouts, entry), Sample)
+    assert sample.options == options
+    assert sample.malformed == malformed
+    assert sample.source == {"benchmark": "EComStage", "id": sample_id, **({"notes": notes} if notes else {})}
+    # the texts are the input's, byte for byte (full-width forms are only read, never rewritten)
+    assert sample.system == entry["system"]
+    assert sample.messages[0].content == entry["conversations"][0]["value"]
+    assert sample.answer == entry["gt_answer"]
+
+
+def test_the_layout_data_holds_what_it_claims():
+    texts = {e["id"]: e["system"] + e["conversations"][0]["value"] for e in entries(LAYOUTS)}
+    assert "\nA. What if" in texts["3_query_match_101"] and "? B. How do I" in texts["3_query_match_101"]
+    assert "\nB、" in texts["3_query_match_102"] and ": A: How" in texts["3_query_match_103"]
+    assert "\n(D) " in texts["3_query_match_104"] and "? E) Which" in texts["3_query_match_105"]
+    assert "\nＢ．" in texts["3_query_match_106"] and "?（B）Can" in texts["3_query_match_107"]
+    assert all(s in texts["3_query_match_112"] for s in ("Plan A. It", "10.30", "e.g.", "5.99", "I. e."))
+    assert "\nＦ：" in texts["5_scenario_route_102"] and "１．Offer" in texts["6_solution_decision_101"]
+
+
+def test_the_layout_summary_counts_flags_and_notes(tmp_path, capsys):
+    code, stdout, _ = run_import(capsys, LAYOUTS, tmp_path / "out")
+    assert code == 0
+    assert "\n4 flagged malformed" in stdout and "\n3 noted (sound: a run includes them" in stdout
+    assert summary_sections(stdout) == {
+        "flagged malformed": {"only one option offered": 2, "answer leaked in the prompt": 1,
+                              "answer not among the options offered": 1},
+        "noted": {"option list skips a letter": 3},  # 3_query_match_110 too: one option, and not A
+    }
+
+
+def test_a_sample_with_a_skipped_letter_runs_and_malformed_ones_are_skipped(mini_project):
+    code = main(["import", "ecomstage", str(LAYOUTS), "--out", str(mini_project.path / "imported")])
+    assert code == 0
+    result = mini_project.run("imported", "--agent=oracle", "-rs")
+    malformed = sum(1 for _, flag, _ in LAYOUT_CASES.values() if flag)
+    result.assert_outcomes(passed=len(LAYOUT_CASES) - malformed, skipped=malformed)
+    out = result.stdout.str()
+    assert "malformed sample: only option C is offered" in out
+    assert "skips E" not in out and "skips C" not in out  # the noted samples ran
+
+
 @pytest.mark.parametrize(("text", "numbered", "found"), [
     ("Pick one:\nA. x\nB. y\nC. z", False, ["A", "B", "C"]),
     ("Pick one:\n(A) x\n(B) y", False, ["A", "B"]),
@@ -237,6 +352,36 @@ def test_other_unsound_samples(tmp_path, capsys, task_type, human, gpt, gt, reas
     ("It weighs 3.5 kg.\nOrder 5521. Response choices: 2. Ask. 5. Refund 7. Close", True, ["2", "5", "7"]),
     ("Options:\n1. Offer a refund of $9.99. \n4. Explain the 30-day rule.", True, ["1", "4"]),
     ("no options here", True, []),
+    # one line and separate lines, every separator, full-width forms
+    ("Pick:\nA. Why? B. How? C. When?", False, ["A", "B", "C"]),
+    ("Pick: A、为什么？B、怎么办？C、多久？", False, ["A", "B", "C"]),
+    ("Pick:\nA: Why?\nB: How?\nC: When?", False, ["A", "B", "C"]),
+    ("Pick: (A) Why? (B) How? (C) When?", False, ["A", "B", "C"]),
+    ("Pick:\nA) Why?\nB) How?", False, ["A", "B"]),
+    ("Pick:\nＡ．Why?\nＢ．How?\nＣ．When?", False, ["A", "B", "C"]),
+    ("Pick:（A）Why?（B）How?（C）When?", False, ["A", "B", "C"]),
+    ("Pick:\nＡ：Why?\nＢ：How?", False, ["A", "B"]),
+    ("Pick:\nA.Why? B.How? C.When?", False, ["A", "B", "C"]),  # no space after the separator
+    ("Pick:\nA. Why? B. How? C. When? D. Who? F. Where?", False, ["A", "B", "C", "D", "F"]),
+    ("Pick:\nB. How?\nC. When?", False, ["B", "C"]),  # starts late: the importer notes "skips A"
+    ("Pick:\nC. When?", False, ["C"]),
+    # false options in running text
+    ("I chose Plan A. It was fine.", False, []),  # not at a line's start or after a colon
+    ("Plan A. Then plan B. Then plan C.", False, []),
+    ("Pick:\nA. Can I switch to plan B. instead?", False, ["A"]),  # two options after words: too few
+    ("Pick:\nA. Why? B. How? C. When? I. e. soon", False, ["A", "B", "C"]),  # "I. e." is no option I
+    ("E.g. today\nI. e. now\nPick:\nA. Why? B. How?", False, ["A", "B"]),
+    ("At 10.30 it costs 5.99.\nPick:\nA. At 10.30? B. For 5.99? C. Never?", False, ["A", "B", "C"]),
+    ("Pick:\nA. x?\nB. y?\nJ. Smith wrote this list.", False, ["A", "B"]),  # a gap of seven letters
+    ("Pick:\nA. x?\nB. y?\nshe said C. was best", False, ["A", "B"]),  # one per line: C is not on its own
+    ("Pick:\nA. x? B. y: C) z?", False, ["A", "B"]),  # a different separator is not the same list
+    ("U.S.A. only:\nA. x\nB. y", False, ["A", "B"]),
+    # numbers
+    ("Reply choices: １．Refund. ３．Photo. ４．Close.", True, ["1", "3", "4"]),
+    ("Reply choices:\n（２）Refund.\n（５）Photo.", True, ["2", "5"]),
+    ("Reply choices: 1: Refund now. 3: Send a photo. 4: Close.", True, ["1", "3", "4"]),
+    ("Reply choices: 1. Refund 5.99 today. 3. Call at 10.30. 4. Close.", True, ["1", "3", "4"]),
+    ("Call at 10: 30 or 10:45, for 5.99.", True, []),
 ])
 def test_offered_options(text, numbered, found):
     assert offered_options(text, numbered) == found

@@ -108,7 +108,7 @@ def run_readme_command(command: str, model_url: str) -> None:
     if "--agent=" not in command:
         assert proc.returncode == 0, f"{command}\n{output}"
         return
-    summary = re.search(r"agent \S+: \d+ tasks, (\d+) trials: (\d+) passed, (\d+) failed, (\d+) errors", output)
+    summary = re.search(r"agent \S+: \d+ (?:tasks|samples), (\d+) trials: (\d+) passed, (\d+) failed, (\d+) errors", output)
     assert summary, f"{command}\n{output}"
     trials, passed, failed, errors = map(int, summary.groups())
     assert trials > 0 and errors == 0, output

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from pytest_ecom.prepare.task import load_prepared
+from pytest_ecom.store import Store
 from pytest_ecom.scoring.reference import normalise
 from pytest_ecom.runner.score import reference_trajectory_checks, score_trajectory, reward
 
@@ -21,8 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TASKS = ROOT / "tasks" / "ecom-bench"
 
 
-def agent(calls: list[tuple[str, Any]], reply: str = "好的，已为您处理。"):
-    """Makes ``calls`` one per step (arguments sent as given: a dict or raw JSON text), then replies."""
+def agent(calls: list[tuple[str, Any]], reply: str | list[str] = "好的，已为您处理。"):
+    """Makes ``calls`` one per step (arguments sent as given: a dict or raw JSON text), then replies:
+    ``reply``, or with a list its n-th text at the n-th reply (the last one from then on)."""
+    replies = [reply] if isinstance(reply, str) else reply
 
     def act(messages: list[dict[str, Any]], tools: list[dict[str, Any]], context: Any) -> dict[str, Any]:
         made = sum(1 for m in messages if m["role"] == "assistant" and m.get("tool_calls"))
@@ -31,7 +34,8 @@ def agent(calls: list[tuple[str, Any]], reply: str = "好的，已为您处理�
             text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
             return {"role": "assistant", "content": None, "tool_calls": [
                 {"id": f"c{made}", "type": "function", "function": {"name": name, "arguments": text}}]}
-        return {"role": "assistant", "content": reply}
+        said = sum(1 for m in messages if m["role"] == "assistant" and not m.get("tool_calls"))
+        return {"role": "assistant", "content": replies[min(said, len(replies) - 1)]}
 
     return act
 
@@ -100,11 +104,71 @@ def test_a_missing_search_fails_both(run_agent, change_address):
     assert ours == {"state": True, "searches": False, "outputs": None}
 
 
-def test_a_number_for_a_string_fails_the_reference_but_not_ours(run_agent, change_address):
-    """The reference matches searches as exact JSON ("2" ≠ 2); we check against the tool's schema."""
+def test_an_integer_id_in_a_write_is_refused_so_both_fail(run_agent, change_address):
+    """ECom-Bench's server refuses 311199856607 for the string order_id, so the write never happens:
+    the reference's action check fails (on our store as on the original), and so does our state."""
+    [(action, action_args)] = golden(change_address, "actions")
+    as_number = action_args | {"order_id": int(action_args["order_id"])}
+    act = agent(golden(change_address, "searches") + [(action, as_number)])
+    checks, ref, ours = verdicts(run_agent, change_address, act)
+    assert checks == {"actions": False, "searches": True, "outputs": True} and not ref
+    assert ours == {"state": False, "searches": True, "outputs": None}
+    run = run_agent(change_address, act)
+    [write] = [c for c in run.trajectory.calls if c.name == action]
+    assert write.ok is False and write.arguments["order_id"] == int(action_args["order_id"])
+
+
+def test_the_agent_reads_the_reference_s_refusal(run_agent, change_address):
+    [(action, action_args)] = golden(change_address, "actions")
+    run = run_agent(change_address, agent([(action, action_args | {"order_id": int(action_args["order_id"])})]))
+    [answer] = [json.loads(m["content"]) for m in run.trajectory.messages if m["role"] == "tool"]
+    assert answer == {"error": (
+        f"Error executing tool {action}: 1 validation error for {action}Arguments\n"
+        "order_id\n"
+        f"  Input should be a valid string [type=string_type, input_value={action_args['order_id']}, "
+        "input_type=int]")}
+
+
+def test_an_integer_id_in_a_search_is_refused_so_both_fail(run_agent, change_address):
+    """The reference matches searches as exact JSON ("2" ≠ 2); here the call is refused besides, so
+    ours (which needs a successful call) fails too."""
     [(search, search_args)] = golden(change_address, "searches")
     as_number = search_args | {"order_id": int(search_args["order_id"])}
     act = agent([(search, as_number)] + golden(change_address, "actions"))
+    checks, ref, ours = verdicts(run_agent, change_address, act)
+    assert checks == {"actions": True, "searches": False, "outputs": True} and not ref
+    assert ours == {"state": True, "searches": False, "outputs": None}
+
+
+def test_a_number_for_a_string_fails_only_the_reference_on_our_own_store(run_agent):
+    """home_appliances reads 100236 as "100236" (our lenient rule): the calls work, our verdict
+    passes; the reference's exact JSON still misses the search."""
+    blender = load_prepared(ROOT / "tasks" / "home_appliances" / "orders" / "cancel_unshipped_blender.task.yaml")
+    calls = [("get_order", {"order_id": 100236}), ("cancel_order", {"order_id": 100236, "reason": "changed_mind"})]
+    checks, ref, ours = verdicts(run_agent, blender, agent(calls, "Your order 100236 is cancelled."))
+    assert checks == {"actions": True, "searches": False, "outputs": True} and not ref
+    assert ours == {"state": True, "searches": True, "outputs": True}
+    run = run_agent(blender, agent(calls, "Your order 100236 is cancelled."))
+    assert [c.arguments["order_id"] for c in run.trajectory.calls] == ["100236", "100236"]
+
+
+def test_an_extra_key_in_a_write_is_ignored_so_both_pass(run_agent, change_address):
+    """ECom-Bench's server drops a key the tool does not take and runs the call."""
+    [(action, action_args)] = golden(change_address, "actions")
+    act = agent(golden(change_address, "searches") + [(action, action_args | {"reason": "搬家了"})])
+    checks, ref, ours = verdicts(run_agent, change_address, act)
+    assert checks == {"actions": True, "searches": True, "outputs": True} and ref
+    assert ours == {"state": True, "searches": True, "outputs": None}
+    run = run_agent(change_address, act)
+    [write] = [c for c in run.trajectory.calls if c.name == action]
+    assert write.ok and write.arguments == action_args and write.sent == action_args | {"reason": "搬家了"}
+
+
+def test_an_extra_key_in_a_search_runs_but_misses_the_reference_s_exact_match(run_agent, change_address):
+    """The call works (the key is dropped) and our check compares what ran; the reference compares
+    the JSON the agent sent, extra key included."""
+    [(search, search_args)] = golden(change_address, "searches")
+    act = agent([(search, search_args | {"detail": True})] + golden(change_address, "actions"))
     checks, ref, ours = verdicts(run_agent, change_address, act)
     assert checks == {"actions": True, "searches": False, "outputs": True} and not ref
     assert ours == {"state": True, "searches": True, "outputs": None}
@@ -149,6 +213,30 @@ def test_outputs_are_exact_substrings_for_the_reference(run_agent, mini_task):
     assert ours["outputs"] is True
     checks, ref, _ = verdicts(run_agent, cancel, agent(calls, "Your order 100001 is cancelled."))
     assert ref
+
+
+def test_a_phrase_split_across_two_replies_counts_for_the_reference(run_agent):
+    """The reference joins the replies with nothing between them: "…金" + "属…" holds 金属 (task 009's
+    required phrase). Ours reads each reply apart (joined by a space), so it misses it."""
+    metal = load_prepared(TASKS / "009_manage_urgent.task.yaml")
+    assert metal.task.expect.outputs == ["金属"]
+    calls = golden(metal, "searches") + golden(metal, "actions")
+    checks, ref, ours = verdicts(run_agent, metal, agent(calls, ["漏水可能是内部金", "属管件老化所致。", "好的。"]))
+    assert checks == {"actions": True, "searches": True, "outputs": True} and ref
+    assert ours == {"state": True, "searches": True, "outputs": False}
+    _, ref, ours = verdicts(run_agent, metal, agent(calls, ["漏水可能是内部", "金属管件老化所致。", "好的。"]))
+    assert ref and ours["outputs"] is True
+    checks, ref, _ = verdicts(run_agent, metal, agent(calls, ["漏水可能是内部", "管件老化所致。"]))
+    assert checks["outputs"] is False and not ref
+
+
+def test_the_reference_joins_replies_with_nothing_between():
+    from pytest_ecom.scoring.reference import reference_checks
+
+    store = Store({})
+    assert reference_checks(store, store, [], ["ab"], [], ["a", "b"])["outputs"] is True
+    assert reference_checks(store, store, [], ["a\nb"], [], ["a", "b"])["outputs"] is False
+    assert reference_checks(store, store, [], ["a b"], [], ["a", "b"])["outputs"] is False
 
 
 def test_normal_form_sorts_keys_and_lists():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_ecom.scoring.stage import extract_choice, reference_verdict, score_json, score_regex, token_f1
+from pytest_ecom.scoring.stage import (extract_choice, reference_verdict, score_choice, score_json, score_regex,
+                                      token_f1)
 from test_run import summary_block
 
 LETTERS = ["A", "B", "C", "D", "E"]
@@ -29,6 +30,52 @@ def test_choice_finds_the_option_the_reply_commits_to(reply, picked):
                                    "Option F"])
 def test_choice_refuses_replies_naming_several_options_or_none(reply):
     assert extract_choice(reply, LETTERS)[0] is None
+
+
+NUMBERS = ["2", "5", "7"]
+
+# reply, the labels offered, the one label it commits to (None: it commits to none)
+CHOICES = [
+    # correct replies still pass
+    ("D", LETTERS, "D"), ("(E)", LETTERS, "E"), ("Answer: B", LETTERS, "B"), ("B) because it fits", LETTERS, "B"),
+    ("**C.** It is about the address", LETTERS, "C"), ("The answer is C.", LETTERS, "C"), ("Ｄ", LETTERS, "D"),
+    ("A", LETTERS, "A"), ("A.", LETTERS, "A"), ("Answer: A", LETTERS, "A"),
+    # two or more labels named together: none, whatever the words around them
+    ("A or C", LETTERS, None), ("C or A", LETTERS, None), ("A or B", LETTERS, None),
+    ("A and B both fit", LETTERS, None), ("Either C or A might work", LETTERS, None), ("A/C", LETTERS, None),
+    ("A, C", LETTERS, None), ("A & B", LETTERS, None), ("A vs. B", LETTERS, None), ("(A) or (C)", LETTERS, None),
+    ("A) or C)", LETTERS, None), ("B (or C)", LETTERS, None), ("option A or option C", LETTERS, None),
+    ("A B C D E", LETTERS, None), ("A, B, C, D or E", LETTERS, None), ("B\nC", LETTERS, None),
+    ("The answer is A or C", LETTERS, None), ("Answer: B, C", LETTERS, None), ("I'd go with B or C", LETTERS, None),
+    ("A or C, I think", LETTERS, None), ("Ａ或Ｃ", LETTERS, None), ("5 or 7", NUMBERS, None),
+    ("Answer: 2 and 5", NUMBERS, None),
+    # "A" as a letter, not the article, when a verb follows: two options named
+    ("A is wrong, C fits", LETTERS, None), ("A would also work, but C", LETTERS, None),
+    # the article "A" before a noun is not option A; the one option named is the pick
+    ("A refund is the best option, so B", LETTERS, "B"), ("A refund or B", LETTERS, "B"),
+    ("B. A refund is what they want", LETTERS, "B"),
+    # explicit commitments beside another label (existing rules kept)
+    ("The answer is B, not C.", LETTERS, "B"), ("Answer: B (C is wrong)", LETTERS, "B"),
+    ("Option B is wrong, the answer is C", LETTERS, "C"), ("D\n\nIt is about spend pace, not C", LETTERS, "D"),
+]
+
+
+@pytest.mark.parametrize(("reply", "labels", "picked"), CHOICES)
+def test_choice_table(reply, labels, picked):
+    assert extract_choice(reply, labels)[0] == picked
+
+
+@pytest.mark.parametrize(("answer", "reply"), [("C", "A or C"), ("B", "A or B"), ("B", "A and B both fit"),
+                                               ("A", "A B C D E"), ("C", "The answer is A or C")])
+def test_a_reply_naming_several_options_fails_for_each_of_them(answer, reply):
+    dim = score_choice(answer, reply, LETTERS)
+    assert not dim.passed and dim.detail == {"picked": None}
+    assert "names several options" in dim.problems[0]
+
+
+def test_choice_stays_quick_on_huge_replies():
+    for reply in ("A " * 100_000, "A or " * 50_000 + "B", " " * 100_000 + "x", "A refund " * 50_000 + "B"):
+        extract_choice(reply, LETTERS)  # returns (the tests time out otherwise)
 
 
 def test_choice_with_numbered_options_is_not_fooled_by_other_numbers():
@@ -174,12 +221,13 @@ def test_a_failing_scoring_model_makes_the_trial_an_error_not_a_fail(mini_projec
     assert "trial error (judge): model openai/broken-judge:" in result.stdout.str()
 
 
-def test_without_a_judge_model_judge_samples_fall_back_to_token_f1(mini_project):
+def test_without_a_judge_model_judge_samples_fall_back_to_the_offline_approximation(mini_project):
     mini_project.write("samples/judged.sample.yaml", JUDGED)
     mini_project.write("model_agents.py", AGENTS)
     mini_project.run("--agent=model_agents:installation", "-k", "judged_answer",
                      "--ecom-report=report.json").assert_outcomes(passed=1)
-    assert mini_project.report()["trials"][0]["dimensions"]["answer"]["detail"]["scorer"] == "token_f1"
+    detail = mini_project.report()["trials"][0]["dimensions"]["answer"]["detail"]
+    assert detail["scorer"] == "overlap" and detail["approximate"] is True
 
 
 def test_an_oracle_run_never_imports_litellm(mini_project):

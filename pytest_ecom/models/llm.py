@@ -354,9 +354,9 @@ def _read_text(response: Any) -> _Outcome:
 
 
 async def complete(model: str, messages: list[dict[str, Any]], base_url: str | None = None,
-                   seed: int | None = None, role: str = "judge") -> str:
-    """The text of one chat completion (temperature 0 unless the run says otherwise)."""
-    sampling = _sampling(seed)
+                   seed: int | None = None, role: str = "judge", temperature: float | None = None) -> str:
+    """The text of one chat completion (temperature 0 unless the run, or ``temperature``, says otherwise)."""
+    sampling = _sampling(seed) if temperature is None else {**_sampling(seed), "temperature": temperature}
     # drop_params: a provider without a seed parameter gets the call without it
     return await _call(role, model, {"messages": messages, **sampling},
                        lambda: _litellm().acompletion(model=model, messages=messages, drop_params=True,

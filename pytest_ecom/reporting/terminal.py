@@ -15,11 +15,12 @@ def _fmt(value: float | None) -> str:
 def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     t = summary["trials"]
     total = sum(t.values())
+    unit = summary.get("unit", "tasks")  # a run of stage-wise samples only headlines its samples
     lines = [
-        f"agent {agent}: {summary['tasks']} tasks, {total} trials: "
+        f"agent {agent}: {summary['tasks']} {unit}, {total} trials: "
         f"{t['pass']} passed, {t['fail']} failed, {t['error']} errors",
         "  ".join(f"pass^{k} {_fmt(v)}" for k, v in summary["pass_hat_k"].items())
-        + f"  pass@{summary['k']} {_fmt(summary['pass_at_k'])}",
+        + f"  pass@{summary['k']} {_fmt(summary['pass_at_k'])}" + ("" if unit == "tasks" else "  (over samples)"),
     ]
     samples = summary.get("samples")
     if samples:
@@ -31,13 +32,13 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
         lines.append(f"incomplete: {len(incomplete)} task(s) with fewer than {summary['k']} scored trials, "
                      f"left out of pass^{summary['k']}: {shown}")
     else:
-        lines.append(f"incomplete: 0 tasks (pass^k counts all {summary['tasks_counted']})")
+        lines.append(f"incomplete: 0 {unit} (pass^k counts all {summary['tasks_counted']})")
     if summary["not_run"]:
         lines.append(f"subset: {len(summary['not_run'])} collected task(s) deselected (-k/-m/--lf); "
-                     f"pass^k covers the {summary['tasks']} task(s) run")
+                     f"pass^k covers the {summary['tasks']} {unit[:-1]}(s) run")
     elif summary.get("selection"):
         lines.append(f"subset: selected with {' '.join(summary['selection'])}; pass^k covers the "
-                     f"{summary['tasks']} task(s) run, which may not be all")
+                     f"{summary['tasks']} {unit[:-1]}(s) run, which may not be all")
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")
@@ -62,10 +63,8 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
         k = summary["k"]
         lines.append(f"by stage (accuracy = passed / scored trials; pass^{k}):")
         for row in rows:
-            ref = row["reference_accuracy"]
-            ref_text = f"  reference {_fmt(ref)}" if ref is not None else ""
             lines.append(f"  {row['stage']:<10} {row['orientation']:<8} {row['task_type']:<18} {row['items']:>4} items"
-                         f"  accuracy {_fmt(row['accuracy'])}  pass^{k} {_fmt(row[f'pass_hat_{k}'])}{ref_text}")
+                         f"  accuracy {_fmt(row['accuracy'])}  pass^{k} {_fmt(row[f'pass_hat_{k}'])}{_extras(row)}")
     lines += ablation_lines(summary.get("ablation", []), summary["k"], _fmt)
     by_conversation = sorted(summary.get("scenarios", {}).items(), key=lambda s: (s[1]["end_to_end"], s[0]))
     for scenario, stages in by_conversation[:WORST_SHOWN]:  # where conversations fail most first
@@ -79,6 +78,23 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
             errors = f", {w['error']} error(s)" if w["error"] else ""
             lines.append(f"  {w['task']:<{width}}  {w['pass']}/{w['scored']} passed{errors}  failing: {failing}")
     return lines
+
+
+def _extras(row: dict[str, Any]) -> str:
+    """A stage row's other verdicts and figures, where it has them."""
+    out = ""
+    ours, ref = row.get("default_accuracy"), row.get("reference_accuracy")
+    if ours is not None and ours != row["accuracy"]:
+        out += f"  ours {_fmt(ours)}"  # --ecom-scoring=reference decided the accuracy
+    if ref is not None:
+        out += f"  reference {_fmt(ref)}"
+    if row.get("similarity_mean") is not None:
+        out += f"  similarity {_fmt(row['similarity_mean'])}"
+    if row.get("judge_mean") is not None:
+        out += f"  judge {row['judge_mean']:.2f}/2"
+    if row.get("approximate"):
+        out += f"  (offline approximation: {row['approximate']} verdicts)"
+    return out
 
 
 def ablation_lines(rows: list[dict[str, Any]], k: int, fmt: Any) -> list[str]:

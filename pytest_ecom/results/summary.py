@@ -23,9 +23,11 @@ def _group_key(r: TrialRecord) -> tuple[str, str, str]:
 
 
 def breakdown(records: list[TrialRecord], k: int) -> list[dict[str, Any]]:
-    """Accuracy (passed / scored trials) and pass^k per stage × orientation × task type.
-
-    ``reference_accuracy`` is the reference benchmark's verdict where it has one.
+    """Accuracy (passed / scored trials, by whichever rule decided: ``--ecom-scoring``) and pass^k
+    per stage × orientation × task type, next to our rule's accuracy and the reference benchmark's
+    where it has a verdict, and for free-text samples EComStage's own figures: the mean embedding
+    similarity and the mean judge score (0–2), and how many verdicts came from the offline
+    approximation instead.
     """
     groups: dict[tuple[str, str, str], list[TrialRecord]] = {}
     for r in records:
@@ -37,16 +39,24 @@ def breakdown(records: list[TrialRecord], k: int) -> list[dict[str, Any]]:
         ours = [r["verdicts"]["default"] for r in scored if r.get("verdicts")]
         refs = [r["verdicts"]["reference"] for r in scored
                 if (r.get("verdicts") or {}).get("reference") is not None]
+        answers = [r["dimensions"].get("answer", {}).get("detail") or {} for r in scored]
         est = estimate(task_counts(rs), k)
         rows.append({
             "stage": key[0], "orientation": key[1], "task_type": key[2], "items": len({r["task"] for r in rs}),
             "trials": len(rs), "errors": len(rs) - len(scored),
-            # our verdict and the reference's, whichever decided the outcomes (--ecom-scoring)
-            "accuracy": sum(ours) / len(ours) if ours else None,
+            "accuracy": _mean([r["outcome"] == "pass" for r in scored]),  # by the rule that decided
+            "default_accuracy": _mean(ours),
             f"pass_hat_{k}": est.value, "incomplete": list(est.incomplete),
-            "reference_accuracy": sum(refs) / len(refs) if refs else None,
+            "reference_accuracy": _mean(refs),
+            "similarity_mean": _mean([a["similarity"] for a in answers if "similarity" in a]),
+            "judge_mean": _mean([a["judge"] for a in answers if "judge" in a]),
+            "approximate": sum(bool(a.get("approximate")) for a in answers),
         })
     return rows
+
+
+def _mean(values: list[float] | list[bool]) -> float | None:
+    return round(sum(values) / len(values), 6) if values else None
 
 
 def scenario_view(records: list[TrialRecord]) -> dict[str, dict[str, float | None]]:
@@ -146,6 +156,8 @@ def summarize(records: Iterable[TrialRecord], repeat: int | None = None,
     by_persona = ablation(records, k_max)  # only runs with --ecom-persona-grid have persona variants
     return {
         **({"ablation": by_persona} if by_persona else {}),
+        # what the headline counts: the end-to-end tasks, or a run's stage-wise samples when it has no task
+        "unit": "tasks" if any(is_task(r) for r in records) else "samples",
         "k": k_max,
         "pass_hat_k": pass_hat,
         "pass_at_k": at.value,

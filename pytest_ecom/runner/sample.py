@@ -13,27 +13,28 @@ from pytest_ecom.prepare.sample import PreparedSample
 from pytest_ecom.runner.episode import AgentCrashed, EpisodeError, ask_agent, lifecycle
 from pytest_ecom.runner.trial import TrialRun, make_agent, trial_seed
 from pytest_ecom.scoring import model_scorers
-from pytest_ecom.scoring.model_scorers import ScoringModels, resolve_scorer
+from pytest_ecom.scoring.model_scorers import ScoringModels, model_figures
 from pytest_ecom.trajectory import Trajectory
 
 DEFAULT_TIMEOUT_S = 120.0
 
 
 async def _model_score(prepared: PreparedSample, traj: Trajectory, models: ScoringModels, seed: int) -> None:
+    """EComStage's figures of the reply, from each scoring model the run has (``traj.scores``)."""
     s = prepared.sample
     reply = traj.replies[-1] if traj.replies else ""
-    scorer = resolve_scorer(s, models)
-    if not reply.strip():
-        traj.scores[scorer] = 0  # nothing to grade: a fail, without asking a model
-        return
-    try:
-        if scorer == "similarity":
-            traj.scores["similarity"] = await model_scorers.similarity(models, s.answer, reply)
-        elif scorer == "judge":
-            question = s.messages[-1].content
-            traj.scores["judge"] = await model_scorers.judge(models, question, s.answer, reply, s.rubric, seed)
-    except ModelCallError as exc:
-        raise EpisodeError(scorer, str(exc), traj) from exc
+    for figure in model_figures(s, models):
+        if not reply.strip():
+            traj.scores[figure] = 0  # nothing to grade: the lowest score, without asking a model
+            continue
+        try:
+            if figure == "similarity":
+                traj.scores["similarity"] = await model_scorers.similarity(models, s.answer, reply)
+            else:
+                question = s.messages[-1].content
+                traj.scores["judge"] = await model_scorers.judge(models, question, s.answer, reply, s.rubric, seed)
+        except ModelCallError as exc:
+            raise EpisodeError(figure, str(exc), traj) from exc
 
 
 async def run_sample(prepared: PreparedSample, agent: AgentSpec, trial: int,

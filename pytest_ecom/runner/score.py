@@ -8,6 +8,7 @@ from pytest_ecom.prepare.task import PreparedTask
 from pytest_ecom.scoring import model_scorers
 from pytest_ecom.scoring import stage as scorers
 from pytest_ecom.scoring.model_scorers import ScoringModels, resolve_scorer
+from pytest_ecom.scoring.overlap import score_overlap
 from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
 from pytest_ecom.scoring.reference import reference_checks
 from pytest_ecom.spec.samples import LABEL_TASK_TYPES
@@ -56,12 +57,11 @@ def score_sample(prepared: PreparedSample, traj: Trajectory,
     scorer = resolve_scorer(s, models)
     if scorer == "similarity":
         value, limit = traj.scores["similarity"], s.threshold or model_scorers.DEFAULT_SIMILARITY_THRESHOLD
-        dim = Dimension("answer", value >= limit, [] if value >= limit else [f"similarity {value:.2f} below {limit:.2f}"],
-                        {"similarity": value})
+        dim = Dimension("answer", value >= limit, [] if value >= limit else [f"similarity {value:.2f} below {limit:.2f}"])
     elif scorer == "judge":
         value, limit = traj.scores["judge"], 1.0 if s.threshold is None else s.threshold
         ok = value / 2 >= limit
-        dim = Dimension("answer", ok, [] if ok else [f"the judge gave {value}/2"], {"judge": value})
+        dim = Dimension("answer", ok, [] if ok else [f"the judge gave {value}/2"])
     elif scorer == "choice":
         dim = scorers.score_choice(s.answer, reply, s.labels)
     elif scorer == "exact":
@@ -72,9 +72,12 @@ def score_sample(prepared: PreparedSample, traj: Trajectory,
         dim = scorers.score_regex(s.pattern or "", reply)
     elif scorer == "json":
         dim = scorers.score_json(s.answer, reply, s.field or "")
-    else:  # token_f1; also the offline stand-in for similarity and judge without their model
+    elif scorer == "token_f1":
         dim = scorers.score_token_f1(s.answer, reply, s.threshold)
-    dim.detail = {**(dim.detail or {}), "scorer": scorer}
+    else:  # overlap: the offline approximation of EComStage's free-text figures
+        dim = score_overlap(s.answer, reply, s.threshold)
+    # the figures EComStage reports (similarity, judge), whichever scorer decided
+    dim.detail = {**(dim.detail or {}), **traj.scores, "scorer": scorer}
     reference = scorers.reference_verdict(s.answer, reply) if s.task_type in LABEL_TASK_TYPES else None
     return dim, reference
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from pytest_ecom.models.llm import ModelCallError, complete, cosine, embed
-from pytest_ecom.spec.samples import TASK_TYPES, Sample
+from pytest_ecom.spec.samples import FREE_TEXT_TYPES, Sample
 
 DEFAULT_SIMILARITY_THRESHOLD = 0.8
 JUDGE_SYSTEM = (
@@ -39,7 +39,8 @@ async def judge(models: ScoringModels, question: str, reference: str, reply: str
     system = JUDGE_SYSTEM.format(rubric=f"Rubric: {rubric.strip()} " if rubric else "")
     user = f"Question:\n{question}\n\nReference answer:\n{reference}\n\nReply to grade:\n{reply}"
     text = await complete(models.judge_model, [{"role": "system", "content": system},
-                                               {"role": "user", "content": user}], models.judge_base_url, seed)
+                                               {"role": "user", "content": user}], models.judge_base_url, seed,
+                          temperature=0.0)  # as EComStage's judge script, whatever the run's temperature
     found = re.search(r"\{[^{}]*\}", text)
     try:
         score = json.loads(found.group(0))["score"] if found else None
@@ -50,14 +51,26 @@ async def judge(models: ScoringModels, question: str, reference: str, reply: str
     return int(score)
 
 
-FREE_TEXT = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "token_f1")
-
-
 def resolve_scorer(sample: Sample, models: ScoringModels) -> str:
-    """The scorer that will run: model-backed scorers fall back to token F1 without their model."""
+    """The scorer whose verdict decides. A free-text sample without a scorer of its own is graded
+    by the judge when a judge model is given, else by embedding similarity when an embedding model
+    is, else by the offline approximation (``overlap``); a sample asking for a model-backed scorer
+    whose model is not given falls back to that approximation too."""
+    if sample.scorer is None and sample.task_type in FREE_TEXT_TYPES:
+        return "judge" if models.judge_model else "similarity" if models.embedding_model else "overlap"
     scorer = sample.effective_scorer
-    if sample.scorer is None and sample.task_type in FREE_TEXT and models.embedding_model:
-        scorer = "similarity"
     if (scorer == "similarity" and not models.embedding_model) or (scorer == "judge" and not models.judge_model):
-        return "token_f1"
+        return "overlap"
     return scorer
+
+
+def model_figures(sample: Sample, models: ScoringModels) -> list[str]:
+    """The model-given figures to compute for a sample: for every free-text sample, each one the run
+    has a model for (EComStage reports both per task type); otherwise the one its scorer needs."""
+    free = sample.task_type in FREE_TEXT_TYPES
+    out = []
+    if models.embedding_model and (free or sample.scorer == "similarity"):
+        out.append("similarity")
+    if models.judge_model and (free or sample.scorer == "judge"):
+        out.append("judge")
+    return out

@@ -8,7 +8,8 @@ The reference's rules, reproduced as they are (quirks included), next to our def
 - searches: each golden call equals, as sorted-key JSON of its arguments, some call the agent
   made, as the agent sent it: ``"2"`` is not ``2``, a failed call counts, one call may match
   several identical golden calls.
-- outputs: each phrase is an exact substring of the agent's replies joined.
+- outputs: each phrase is an exact substring of the agent's replies joined with nothing between
+  them (``"".join``, as the reference joins them), so a phrase may run from one reply into the next.
 
 reward = actions × searches × outputs. The explicit ``expect.state`` assertions and the agent-crash
 dimension are ours, so they do not enter this verdict.
@@ -65,7 +66,7 @@ def searches_made(golden: Sequence[Call], made: Sequence[MadeCall]) -> list[str]
 def reference_checks(final: Store, expected: Store, golden_searches: Sequence[Call], outputs: Sequence[str],
                      made: Sequence[MadeCall], replies: Sequence[str]) -> dict[str, bool]:
     """The reference's three checks; the trial's reward is 1 only when all hold."""
-    joined = "\n".join(replies)
+    joined = "".join(replies)  # the reference's join: no separator
     return {
         "actions": same_store(final, expected),
         "searches": not searches_made(golden_searches, made),

@@ -36,6 +36,46 @@ _STRONG = re.compile(r"\b(?:final answer|answer|choose|chose|pick|select(?:ed)?|
 # A reply that starts with its label: "D\n\nbecause…", "B) Can I…", "**C.** It is…"
 _LEAD = re.compile(r"^[\s*_#>-]*[\(\[]?([A-Za-z0-9]+)(?:[\)\]]|[.:](?!\w)|\*\*|\s*$|\s*\n)")
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc)\.", re.IGNORECASE)
+# What may stand between two labels that are named together: "A or C", "A and B", "A, B", "A/C",
+# "(A) or (C)", "B (or C)", "A vs. B", "A B C D E", "either A or option C" — no other word, no full
+# stop, and a bracket only as a pair around labels ("B (C is wrong)" is not "B or C").
+_LIST_WORDS = r"(?i:or|and|nor|vs\.?|versus|to|either|both|option|options|choice)(?![A-Za-z])"
+_BETWEEN = (rf"(?P<close>[)\]])?[*_'\"`]*(?:[\s,/&|+]|\((?=\s*{_LIST_WORDS})|{_LIST_WORDS})*[*_'\"`]*"
+            r"(?(close)[(\[]?)")
+_BETWEEN_REACH = 80  # characters looked at before a label for another one named with it
+# After "A", a word that makes it the letter, not the article: "A is wrong", "A or …", "A fits".
+_LETTER_VERBS = frozenset({
+    "is", "isn", "was", "wasn", "would", "wouldn", "could", "couldn", "should", "shouldn", "might", "may", "can",
+    "cannot", "will", "won", "does", "doesn", "did", "didn", "has", "hasn", "had", "seems", "seem", "fits", "fit",
+    "matches", "match", "looks", "applies", "covers", "describes", "only", "also", "too", "alone", "or", "and", "nor",
+    "vs", "versus", "then",
+})
+
+
+_ARTICLE = re.compile(r"A ([a-z]+)")
+
+
+def _label_pattern(labels: Sequence[str]) -> str:
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    return rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])"
+
+
+def _next_to_another_label(text: str, start: int, end: int, labels: Sequence[str]) -> bool:
+    """Whether the label at ``text[start:end]`` is named together with a different label, with
+    only list words and punctuation between them ("A or C", "C, A", "A B C")."""
+    others = [other for other in labels if other != text[start:end]]
+    if not others:
+        return False
+    other = _label_pattern(others)
+    if re.compile(_BETWEEN + other).match(text, end):
+        return True
+    return re.compile(other + _BETWEEN + r"\Z").search(text[max(0, start - _BETWEEN_REACH):start]) is not None
+
+
+def _is_article(text: str, start: int) -> bool:
+    """"A" followed by a lower-case word that is not a verb or a list word: "A refund is …"."""
+    word = _ARTICLE.match(text, start)
+    return bool(word) and word.group(1) not in _LETTER_VERBS
 
 
 def extract_choice(reply: str, labels: Sequence[str]) -> tuple[str | None, str]:
@@ -43,8 +83,11 @@ def extract_choice(reply: str, labels: Sequence[str]) -> tuple[str | None, str]:
 
     In order: the whole reply is a label ("b", "(B)", "Ｂ"); the reply starts with one ("D\n\n…",
     "B) …"); the last explicit commitment ("…the answer is C"); the only label mentioned.
-    Letters count as written except when they are the whole reply, so the article "a" is not
-    option A. A reply mentioning several labels without committing to one gets none.
+    Letters count as written except when they are the whole reply. A label named together with
+    another ("A or C", "A and B both fit", "Answer: B, C", "A B C D E") commits to neither: it is
+    not a start or an explicit answer, and the reply then names several options and gets none.
+    The article "A" ("A refund is the best option, so B": B) is not option A, unless it stands
+    next to another label or before a verb ("A is wrong, C fits" names two).
     """
     text = normalise(reply)
     if not text:
@@ -54,25 +97,29 @@ def extract_choice(reply: str, labels: Sequence[str]) -> tuple[str | None, str]:
     if bare in lookup:
         return lookup[bare], "the whole reply"
     exact = set(labels)
-    lead = _LEAD.match(unicodedata.normalize("NFKC", reply).strip())  # line breaks kept
-    if lead and lead.group(1) in exact:
+    kept = unicodedata.normalize("NFKC", reply).strip()  # line breaks kept
+    lead = _LEAD.match(kept)
+    if lead and lead.group(1) in exact and not _next_to_another_label(kept, *lead.span(1), labels):
         return lead.group(1), "the label it starts with"
     strong = []
     for m in _STRONG.finditer(text):
         label, after = m.group(1), text[m.end():m.end() + 1]
         if label in exact:
-            strong.append(label)
+            pass
         elif len(label) == 1 and label.upper() in exact and after in ("", ".", ")", "]", "*", ",", ";", "!"):
-            strong.append(label.upper())  # "answer: b" (but not "the answer is a spend-pace issue")
+            label = label.upper()  # "answer: b" (but not "the answer is a spend-pace issue")
+        else:
+            continue
+        if not _next_to_another_label(text, *m.span(1), labels):
+            strong.append(label)
     if strong:
         return strong[-1], "an explicit answer"
     text = _ABBREVIATIONS.sub(" ", text)
     named = set()
-    for label in labels:
-        for m in re.finditer(rf"(?<![A-Za-z0-9]){re.escape(label)}(?![A-Za-z0-9])", text):
-            if label == "A" and re.match(r"A [a-z]", text[m.start():m.start() + 3]):
-                continue  # "A refund is …": the article, not option A
-            named.add(label)
+    for m in re.finditer(_label_pattern(labels), text):
+        if m.group() == "A" and _is_article(text, m.start()) and not _next_to_another_label(text, *m.span(), labels):
+            continue  # "A refund is …": the article, not option A
+        named.add(m.group())
     if len(named) == 1:
         return named.pop(), "the only option named"
     if named:
@@ -81,6 +128,8 @@ def extract_choice(reply: str, labels: Sequence[str]) -> tuple[str | None, str]:
 
 
 def score_choice(answer: str, reply: str, labels: Sequence[str]) -> Dimension:
+    """Passes when the one option the reply commits to (:func:`extract_choice`) is ``answer``; a
+    reply that names two or more options without committing to one fails."""
     picked, how = extract_choice(reply, labels)
     expected = answer.strip()
     if picked is None:

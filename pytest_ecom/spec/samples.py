@@ -20,19 +20,21 @@ Stage = Literal["perception", "planning", "action"]
 Orientation = Literal["customer", "merchant"]
 TaskType = Literal["attitude_cls", "query_match", "intent_recognition", "query_rewrite", "scenario_route",
                    "solution_decision", "RAG_QA"]
-ScorerName = Literal["choice", "exact", "contains", "regex", "json", "token_f1", "similarity", "judge"]
+ScorerName = Literal["choice", "exact", "contains", "regex", "json", "token_f1", "overlap", "similarity", "judge"]
 
 # task type → (stage, orientation, default scorer, option labels when fixed)
 TASK_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    "query_rewrite": ("perception", "customer", "token_f1", ()),
+    "query_rewrite": ("perception", "customer", "overlap", ()),
     "attitude_cls": ("perception", "merchant", "choice", ("0", "1")),
     "query_match": ("perception", "customer", "choice", ("A", "B", "C", "D", "E")),
     "intent_recognition": ("perception", "customer", "choice", ("1", "2", "3", "4", "5", "6", "7")),
     "scenario_route": ("planning", "merchant", "choice", ("A", "B", "C", "D", "E", "F")),
     "solution_decision": ("action", "customer", "choice", ()),  # options are given per sample
-    "RAG_QA": ("action", "customer", "token_f1", ()),
+    "RAG_QA": ("action", "customer", "overlap", ()),
 }
 LABEL_TASK_TYPES = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "choice")
+# Free-text answers: EComStage reports embedding similarity and a judge's 0-2 score for these.
+FREE_TEXT_TYPES = tuple(t for t, spec in TASK_TYPES.items() if spec[2] == "overlap")
 
 
 class ChatMessage(_Model):
@@ -62,7 +64,7 @@ class Sample(_Model):
     pattern: str | None = Field(None, description="regex scorer: the reply must match it")
     field: str | None = Field(None, description="json scorer: the field of a JSON reply compared with answer")
     threshold: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,
-                                    description="token_f1 / similarity: pass at or above it")
+                                    description="token_f1 / overlap / similarity: pass at or above it")
     rubric: str | None = Field(None, description="judge scorer: what a good answer does")
     source: dict[str, Any] | None = Field(None, description="provenance, e.g. {benchmark: EComStage, id: ...}")
 

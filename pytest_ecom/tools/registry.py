@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from pytest_ecom.store import Store
-from pytest_ecom.tools.arguments import normalize_arguments
+from pytest_ecom.tools.arguments import LENIENT, ArgumentRules, Check, Checked
 
 
 class ToolError(Exception):
@@ -41,7 +41,9 @@ class Tool:
     """A function over the store, with the JSON Schema of its arguments.
 
     ``writes`` says whether the tool may change the store; read-only tools are
-    what a task's required searches refer to.
+    what a task's required searches refer to. ``arguments`` are the rules that read a call's
+    arguments (:data:`~pytest_ecom.tools.arguments.LENIENT`, our rule, unless the domain
+    gives its tools others).
     """
 
     name: str
@@ -49,11 +51,12 @@ class Tool:
     parameters: dict[str, Any]
     writes: bool
     func: ToolFunc
-    _validator: Draft202012Validator = field(init=False, repr=False, compare=False)
+    arguments: ArgumentRules = LENIENT
+    _check: Check = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         Draft202012Validator.check_schema(self.parameters)
-        object.__setattr__(self, "_validator", Draft202012Validator(self.parameters))
+        object.__setattr__(self, "_check", self.arguments.compile(self.name, self.parameters))
 
     def openai_schema(self) -> dict[str, Any]:
         """The tool as an OpenAI-format function definition: a copy (what agents do to it stays
@@ -64,16 +67,17 @@ class Tool:
                          "parameters": _without_annotations(self.parameters)},
         }
 
+    def check(self, arguments: Mapping[str, Any]) -> Checked:
+        """The arguments as this tool's rules read them: what it runs with, and why it refuses."""
+        return self._check(dict(arguments))
+
     def normalize(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        return normalize_arguments(self.parameters, dict(arguments))
+        """The arguments as the tool would run with them (under our rule: coerced, defaults filled)."""
+        return self.check(arguments).arguments
 
     def problems(self, arguments: Mapping[str, Any]) -> list[str]:
-        """Schema violations of already-normalised arguments, as readable sentences."""
-        out = []
-        for err in sorted(self._validator.iter_errors(arguments), key=lambda e: list(e.absolute_path)):
-            where = ".".join(str(p) for p in err.absolute_path)
-            out.append(f"{where}: {err.message}" if where else err.message)
-        return out
+        """Why the tool refuses these arguments, as readable sentences (none: it runs)."""
+        return list(self.check(arguments).problems)
 
 
 def need_record(store: Store, table: str, key: str, what: str, hint: str) -> Any:
@@ -85,17 +89,21 @@ def need_record(store: Store, table: str, key: str, what: str, hint: str) -> Any
 
 
 def tool(
-    *, writes: bool, description: str | None = None, parameters: dict[str, Any], name: str | None = None
+    *, writes: bool, description: str | None = None, parameters: dict[str, Any], name: str | None = None,
+    arguments: ArgumentRules = LENIENT,
 ) -> Callable[[ToolFunc], Tool]:
     """Decorator turning ``func(store, **arguments)`` into a :class:`Tool`.
 
-    The docstring is the description unless one is given.
+    The docstring is the description unless one is given. ``arguments``: the rules reading a
+    call's arguments; under rules that refuse unknown keys (ours) the schema is closed
+    (``additionalProperties: false``), so the agent is told what the tool does with them.
     """
 
     def wrap(func: ToolFunc) -> Tool:
         desc = description if description is not None else inspect.cleandoc(func.__doc__ or "")
-        schema = {"type": "object", "additionalProperties": False, **parameters}
-        return Tool(name or func.__name__, desc, schema, writes, func)
+        closed = {"additionalProperties": False} if arguments.refuses_unknown_keys else {}
+        schema = {"type": "object", **closed, **parameters}
+        return Tool(name or func.__name__, desc, schema, writes, func, arguments)
 
     return wrap
 
@@ -173,12 +181,12 @@ class ToolSet:
         if not isinstance(arguments, Mapping):
             return _error(name, {}, "arguments must be a JSON object")
         try:
-            args = tool_.normalize(arguments)
-            problems = tool_.problems(args)
+            checked = tool_.check(arguments)
         except RecursionError:
             return _error(name, {}, "arguments are nested too deeply to check")
-        if problems:
-            return _error(name, args, "invalid arguments: " + "; ".join(problems))
+        args = checked.arguments
+        if checked.problems:
+            return _error(name, args, checked.message)
         try:
             value = tool_.func(store, **args)
         except ToolError as exc:

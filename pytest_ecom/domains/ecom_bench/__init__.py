@@ -3,10 +3,17 @@
 Data and policy live in ``fixtures/ecom_bench/`` (``store.json`` holds ECom-Bench's tables
 unchanged, plus an ``image_annotations`` table: offline answers of ``get_image_info_tool``
 keyed by image URL; ``policy.md`` is the reference's agent policy). The tools keep the
-reference's served names (``*_tool``), descriptions and argument schemas (``_schemas.py``)
-and its effects on the data (``writes.py``). Served in the reference's order.
+reference's served names (``*_tool``), descriptions and argument schemas (``_schemas.py``),
+its server's way of reading a call's arguments (``_arguments.py``: a string field refuses a
+number, unknown keys are ignored, a refusal is pydantic's message) and its effects on the data
+(``writes.py``). Served in the reference's order.
+
+The argument rules are this domain's: every tool here is built with them (``reference_tool``),
+so whatever builds a tool set from ``DOMAIN.tools`` (the store, the importer's replay) checks
+calls as the reference does, while the other stores keep our lenient rule.
 """
 
+from pytest_ecom.domains.ecom_bench._arguments import REFERENCE_ARGUMENTS
 from pytest_ecom.domains.ecom_bench._schemas import TOOL_SPECS
 from pytest_ecom.domains.ecom_bench.reads import READ_TOOLS
 from pytest_ecom.domains.ecom_bench.writes import WRITE_TOOLS
@@ -14,6 +21,7 @@ from pytest_ecom.domains.registry import DomainSpec
 
 _BY_NAME = {t.name: t for t in READ_TOOLS + WRITE_TOOLS}
 assert set(_BY_NAME) == set(TOOL_SPECS), "every reference tool is implemented exactly once"
+assert all(t.arguments is REFERENCE_ARGUMENTS for t in _BY_NAME.values()), "every tool reads arguments as the reference"
 
 DOMAIN = DomainSpec(name="ecom_bench", tools=tuple(_BY_NAME[name] for name in TOOL_SPECS))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pytest_ecom.domains.ecom_bench._arguments import REFERENCE_ARGUMENTS
 from pytest_ecom.domains.ecom_bench._schemas import TOOL_SPECS
 from pytest_ecom.store import Store
 from pytest_ecom.tools import Tool, ToolError, tool
@@ -25,9 +26,12 @@ NEW_ORDER_ID = "1234567890"  # the reference gives every order it creates this i
 
 
 def reference_tool(name: str, *, writes: bool) -> Callable[[Callable[..., Any]], Tool]:
-    """``@tool`` with the reference's served name, description and argument schema."""
+    """``@tool`` with the reference's served name, description and argument schema, reading its
+    arguments as the reference's server does (``_arguments.py``: strict strings, unknown keys
+    ignored; the schema served is therefore not closed, as in the reference)."""
     spec = TOOL_SPECS[name]
-    return tool(writes=writes, name=name, description=spec["description"], parameters=spec["parameters"])
+    return tool(writes=writes, name=name, description=spec["description"], parameters=spec["parameters"],
+                arguments=REFERENCE_ARGUMENTS)
 
 
 def _walk(tree: Any, keys: tuple[str, ...]) -> Any:

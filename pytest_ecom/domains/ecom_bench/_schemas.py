@@ -1,11 +1,11 @@
 """The 21 tools of ECom-Bench as the reference serves them: descriptions and argument schemas.
 
 Copied from ECom-Bench's ``tools.json`` (Apache-2.0, see ``fixtures/ecom_bench/LICENSE``) so
-that an agent sees exactly what it sees in the reference. One change: ``"default": null`` is
-dropped from optional arguments. In JSON Schema ``default`` only annotates; our argument
-normaliser would fill it in, and a filled-in ``null`` then fails the argument's own
-``"type": "string"``. An omitted optional argument reaches the tool as ``None`` either way,
-as in the reference.
+that an agent sees exactly what it sees in the reference (like the reference's, they do not
+forbid unknown keys: its server ignores them, and so do our tools, see ``_arguments.py``). One
+change: ``"default": null`` is dropped from optional arguments. In JSON Schema ``default`` only
+annotates, and a ``null`` default contradicts the argument's own ``"type": "string"``. An
+omitted optional argument reaches the tool as ``None`` either way, as in the reference.
 
 One addition: ``manage_ecard_tool``'s refund ``amount`` is marked ``x-derived`` (the agent
 computes it, e.g. old price minus new price), so the solvability check does not look for the

@@ -41,13 +41,16 @@ def _stage_table(summary: dict[str, Any]) -> str:
     k = summary["k"]
     rows = summary.get("by_stage") or []
     with_ref = any(r.get("reference_accuracy") is not None for r in rows)
+    figures = [(key, label) for key, label in (("similarity_mean", "mean similarity"), ("judge_mean", "mean judge (0–2)"))
+               if any(r.get(key) is not None for r in rows)]
     head = ["stage", "orientation", "task type", "items", "trials", "errors", "accuracy", f"pass^{k}"]
     cells = []
     for r in rows:
         cell = [e(r["stage"]), e(r["orientation"]), e(r["task_type"]), str(r["items"]), str(r["trials"]),
                 str(r["errors"]), num(r["accuracy"]), num(r.get(f"pass_hat_{k}"))]
-        cells.append(cell + ([num(r.get("reference_accuracy"))] if with_ref else []))
-    stages = table(head + (["reference accuracy"] if with_ref else []), cells)
+        cells.append(cell + ([num(r.get("reference_accuracy"))] if with_ref else [])
+                     + [num(r.get(key)) for key, _ in figures])
+    stages = table(head + (["reference accuracy"] if with_ref else []) + [label for _, label in figures], cells)
     return f"<figure><figcaption>by stage</figcaption>{stages}</figure>" if rows else ""
 
 

@@ -18,7 +18,8 @@ def _card(label: str, value: str, metric: str, cls: str = "") -> str:
 def header_section(report: dict[str, Any]) -> str:
     summary, fp = report["summary"], report.get("fingerprint", {})
     t = summary["trials"]
-    cards = [_card("tasks", str(summary["tasks"]), "tasks"), _card("trials", str(sum(t.values())), "trials"),
+    unit = summary.get("unit", "tasks")  # a run of stage-wise samples only headlines its samples
+    cards = [_card(unit, str(summary["tasks"]), unit), _card("trials", str(sum(t.values())), "trials"),
              _card("passed", str(t["pass"]), "passed", "pass" if t["pass"] else ""),
              _card("failed", str(t["fail"]), "failed", "fail" if t["fail"] else ""),
              _card("errors", str(t["error"]), "errors", "error" if t["error"] else "")]
@@ -125,7 +126,8 @@ def dimension_rates(trials: list[Record]) -> list[dict[str, Any]]:
 
 
 def overview_section(summary: dict[str, Any], trials: list[Record]) -> str:
-    curve = (f'<figure><figcaption>pass^k over k (end-to-end tasks)</figcaption>'
+    unit = "end-to-end tasks" if summary.get("unit", "tasks") == "tasks" else "stage-wise samples"
+    curve = (f'<figure><figcaption>pass^k over k ({unit})</figcaption>'
              f'{pass_curve_svg(summary["pass_hat_k"], summary.get("pass_hat_k_ci"))}</figure>')
     rows = [[e(d["dimension"]), str(d["checked"]), str(d["failed"]), pct(d["rate"]), bar(d["rate"])]
             for d in dimension_rates(trials)]
