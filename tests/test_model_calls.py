@@ -212,3 +212,5 @@ def test_a_hung_provider_is_retried_then_an_error_not_a_slow_agent(mini_project,
     result.assert_outcomes(errors=1)
     assert trial["error"]["source"] == "provider" and "after 2 attempt(s)" in trial["error"]["message"]
     assert "Timeout" in trial["error"]["message"]
+    assert "raise it for a slow model" in trial["error"]["message"]  # which option to raise, and its value
+    assert "--ecom-call-timeout=0.2 s" in trial["error"]["message"]

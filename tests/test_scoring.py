@@ -63,9 +63,9 @@ def test_an_extra_harmful_write_fails_state_alone(cancel, score, mini_agents):
     assert dims["searches"].passed is True and dims["outputs"].passed is True
     assert dims["state"].passed is False
     assert result.reward == 0
-    assert dims["state"].problems == [
-        'orders/100002: shipping: expected {"address": {"street": "1 Main St", "city": "Springfield"}}, '
-        'got {"address": {"street": "666 Nowhere", "city": "Void"}}'
+    assert dims["state"].problems == [  # the fields that differ, not the whole record
+        'orders/100002: shipping.address.city: expected "Springfield", got "Void"; '
+        'shipping.address.street: expected "1 Main St", got "666 Nowhere"'
     ]
     assert dims["state"].detail["records"] == ["orders/100002"]
     assert dims["state"].detail["diff"]  # deepdiff's explanation of the miss

@@ -35,7 +35,7 @@ def test_xdist_keeps_a_tasks_trials_on_one_worker_and_reports_like_a_serial_run(
 def test_a_k_selection_says_pass_hat_k_covers_a_subset(mini_project):
     result = mini_project.run("--agent=oracle", "--repeat=2", "-k", "cancel_kettle")
     result.assert_outcomes(passed=2, deselected=4)
-    assert "subset: 2 collected task(s) deselected (-k/-m/--lf); pass^k covers the 1 task(s) run" in (
+    assert "subset: 2 collected task(s) deselected (-k); pass^k covers the 1 task(s) run" in (
         summary_block(result))
 
 
@@ -83,3 +83,9 @@ def test_last_failed_says_pass_hat_k_covers_only_what_it_reran(mini_project):
     # --lf skips the file whose trials all passed: it is never collected, so never deselected
     assert "subset: selected with --lf; pass^k covers the 2 task(s) run, which may not be all" in (
         summary_block(again))
+
+
+def test_a_shard_says_it_was_the_shard_that_left_tasks_out(mini_project):
+    result = mini_project.run("--agent=oracle", "--ecom-shard=1/2")
+    lines = [line for line in summary_block(result) if line.startswith("subset:")]
+    assert lines and "deselected (--ecom-shard)" in lines[0], summary_block(result)

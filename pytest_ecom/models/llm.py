@@ -94,6 +94,7 @@ def _litellm() -> Any:
     import litellm
 
     litellm.telemetry = False
+    litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banner on every failed attempt
     return litellm
 
 
@@ -181,6 +182,15 @@ def _transient(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"Timeout", "APITimeoutError", "APIConnectionError", "TimeoutError", "ConnectionError",
                          "RateLimitError", "InternalServerError", "ServiceUnavailableError"})
+
+
+def _timeout_hint(exc: BaseException, policy: CallSettings) -> str:
+    """What to raise when every attempt ran out of time (a slow local model, say)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if not names & {"Timeout", "APITimeoutError", "TimeoutError"}:
+        return ""
+    return (f" (each attempt may take --ecom-call-timeout={policy.timeout_s:g} s: raise it for a slow model, "
+            "and --ecom-timeout for the whole trial)")
 
 
 def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
@@ -291,7 +301,7 @@ async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callab
                 raise ModelCallError(f"model {model}: {type(exc).__name__}: {exc}") from exc
             elif attempt == policy.retries:
                 raise ModelCallError(f"model {model}: {type(exc).__name__} after {attempt + 1} attempt(s): "
-                                     f"{exc}") from exc
+                                     f"{exc}{_timeout_hint(exc, policy)}") from exc
             asked = retry_after(_headers(exc)) if _status(exc) in (429, 503) else None
             await asyncio.sleep(asked if asked is not None
                                 else policy.backoff_s * 2 ** attempt * random.uniform(0.5, 1.5))

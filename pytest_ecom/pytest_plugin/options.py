@@ -82,6 +82,11 @@ class Settings:
                          ("--model-temperature", f"{self.calls.temperature:g}" if self.calls.temperature else None),
                          ("--model-max-tokens", self.calls.max_tokens),
                          ("--ecom-replay", self.calls.replay))  # the same answers, offline
+        calls, usual = self.calls, CallSettings()  # what changes a model call's outcome or timing
+        parts += _valued(("--ecom-call-timeout", f"{calls.timeout_s:g}" if calls.timeout_s != usual.timeout_s else None),
+                         ("--ecom-retries", calls.retries if calls.retries != usual.retries else None),
+                         ("--ecom-backoff", f"{calls.backoff_s:g}" if calls.backoff_s != usual.backoff_s else None))
+        parts += [f"--ecom-price={model}={given:g},{out:g}" for model, (given, out) in sorted(calls.prices.items())]
         return shlex.join(parts)
 
     def fingerprint_options(self) -> dict[str, object]:

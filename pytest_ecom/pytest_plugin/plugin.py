@@ -56,6 +56,8 @@ def selection_options(config: pytest.Config) -> list[str]:
     for option, flag in (("keyword", "-k"), ("markexpr", "-m"), ("lf", "--lf"), ("deselect", "--deselect")):
         if getattr(config.option, option, None):
             used.append(flag)
+    if config.stash[STATE].settings.shard is not None:
+        used.append("--ecom-shard")
     return used
 
 

@@ -29,6 +29,9 @@ def explain(record: TrialRecord, rerun: str) -> str:
     else:
         lines.append(f"trial failed (ended by {record['end_reason']}, {record['turns']} customer turns, "
                      f"{record['tool_calls']} tool calls)")
+        if record["end_reason"] == "timeout":
+            lines.append("  the trial ran out of time (the task's limits.timeout_s): give a slow model more with "
+                         "--ecom-timeout=SECONDS")
     if record["outcome"] != "error":
         for name, dim in record["dimensions"].items():
             verdict = {True: "ok", False: "FAILED", None: "not checked"}[dim["passed"]]

@@ -34,7 +34,8 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     else:
         lines.append(f"incomplete: 0 {unit} (pass^k counts all {summary['tasks_counted']})")
     if summary["not_run"]:
-        lines.append(f"subset: {len(summary['not_run'])} collected task(s) deselected (-k/-m/--lf); "
+        why = " ".join(summary.get("selection") or ()) or "-k/-m/--lf"
+        lines.append(f"subset: {len(summary['not_run'])} collected task(s) deselected ({why}); "
                      f"pass^k covers the {summary['tasks']} {unit[:-1]}(s) run")
     elif summary.get("selection"):
         lines.append(f"subset: selected with {' '.join(summary['selection'])}; pass^k covers the "

@@ -11,7 +11,7 @@ The reward is the product: a trial passes only if every checked dimension does.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,14 +76,35 @@ def _describe(want: Any, got: Any) -> str:
         return "created, but the expected state has no such record"
     if got is None:
         return "missing (the expected state has it)"
+    diffs = list(_leaf_differences(want, got))
+    shown = "; ".join(diffs[:SHOWN_DIFFERENCES])
+    return shown + (f"; and {len(diffs) - SHOWN_DIFFERENCES} more" if len(diffs) > SHOWN_DIFFERENCES else "")
+
+
+SHOWN_DIFFERENCES = 8  # per record: enough to see what went wrong, not a whole nested table
+_VALUE_WIDTH = 120
+
+
+def _leaf_differences(want: Any, got: Any, path: str = "") -> Iterator[str]:
+    """Where two values differ, down to the innermost differing fields of nested records (a store
+    of nested tables must not print a whole table because one field in it changed)."""
     if isinstance(want, dict) and isinstance(got, dict):
-        parts = [
-            f"{k}: expected {json.dumps(want.get(k), ensure_ascii=False)}, got {json.dumps(got.get(k), ensure_ascii=False)}"
-            for k in sorted(set(want) | set(got))
-            if want.get(k) != got.get(k)
-        ]
-        return "; ".join(parts)
-    return f"expected {json.dumps(want, ensure_ascii=False)}, got {json.dumps(got, ensure_ascii=False)}"
+        for k in sorted(set(want) | set(got), key=str):
+            if want.get(k, _MISSING) != got.get(k, _MISSING):
+                yield from _leaf_differences(want.get(k, _MISSING), got.get(k, _MISSING), f"{path}.{k}" if path else str(k))
+        return
+    where = f"{path}: " if path else ""
+    yield f"{where}expected {_shown(want)}, got {_shown(got)}"
+
+
+_MISSING = object()
+
+
+def _shown(value: Any) -> str:
+    if value is _MISSING:
+        return "nothing"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
 def _check_assertion(store: Store, a: StateAssertion) -> str | None:

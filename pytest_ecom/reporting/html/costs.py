@@ -23,7 +23,11 @@ def cost_section(trials: list[Record]) -> str:
 def _costliest(trials: list[Record]) -> str:
     costed = [r for r in trials if isinstance(r.get("cost_usd"), int | float)]
     if not costed:
-        return '<p class="muted">No cost recorded: the agent and the customer reported none.</p>'
+        metered = sum(bool(r.get("tokens")) for r in trials)
+        if metered:  # tokens were counted; only the price was not known
+            return (f'<p class="muted">Cost unknown: {metered} trial(s) recorded their tokens, but their models have '
+                    'no known price (give one with --ecom-price MODEL=IN,OUT).</p>')
+        return '<p class="muted">No cost recorded: no model was called (no tokens).</p>'
     total = sum(r["cost_usd"] for r in costed)
     top = sorted(costed, key=lambda r: (-r["cost_usd"], r["task"], r["trial"]))[:TOP_SHOWN]
     cells = [[trial_link(r), badge(r["outcome"]), f"${r['cost_usd']:.4f}", e(tokens_text(r.get("tokens")))]

@@ -156,7 +156,9 @@ def _message(m: dict[str, Any]) -> str:
     role = m.get("role", "?")
     when = f'<span class="t">{m["t_ms"]:.0f} ms</span>' if isinstance(m.get("t_ms"), int | float) else ""
     if role == "user" and m.get("stop"):
-        return f'<li class="msg stop">{when}<span class="who">customer</span> ends the conversation</li>'
+        said = f'<div class="text">{e(m["content"])}</div>' if m.get("content") else ""
+        return (f'<li class="msg stop">{when}<span class="who">customer</span>{said}'
+                f'<span class="muted">and ends the conversation</span></li>')
     if role == "tool":
         ok = m.get("ok", True)
         return (f'<li class="msg tool{"" if ok else " bad"}">{when}<span class="who">{e(speaker(m))}'
