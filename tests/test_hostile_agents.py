@@ -191,3 +191,14 @@ def test_a_lone_surrogate_is_recorded_in_a_cassette_and_replayed_as_it_was(tmp_p
     (cassette,) = tmp_path.rglob("*.jsonl")
     cassette.read_text(encoding="utf-8")  # valid UTF-8 on disk
     assert Player(tmp_path).answer("t", 1, 1, digest)["value"]["content"] == f"ok {SURROGATE}"
+
+
+def test_secrets_are_read_afresh_once_forgotten(monkeypatch):
+    from pytest_ecom.results.clean import clean_text, forget_secrets
+
+    monkeypatch.setenv("SHOP_API_TOKEN", "tok-value-that-is-secret")
+    forget_secrets()
+    assert clean_text("echo: tok-value-that-is-secret") == "echo: [redacted]"
+    monkeypatch.delenv("SHOP_API_TOKEN")
+    forget_secrets()
+    assert clean_text("echo: tok-value-that-is-secret") == "echo: tok-value-that-is-secret"

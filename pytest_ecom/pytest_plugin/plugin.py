@@ -29,6 +29,7 @@ from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_cont
 from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import write_report
 from pytest_ecom.reporting.terminal import summary_lines
+from pytest_ecom.results.clean import forget_secrets
 from pytest_ecom.results.compare import common_k, compare_records, incomparable, refused_verdict, regression_verdict
 from pytest_ecom.results.fingerprint import run_fingerprint, scored_differently
 from pytest_ecom.results.gates import Verdict, evaluate_all
@@ -74,6 +75,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     settings = read_settings(config)
     forget_dependency_stamps()
+    forget_secrets()  # this session's environment decides what is redacted
     config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
     agent = None
     if settings.agent is not None:

@@ -35,10 +35,26 @@ _MIN_SECRET = 8  # shorter environment values (e.g. "1", "true") are not treated
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """Values of the environment variables whose names say they hold a secret, longest first."""
+    """Values of the environment variables whose names say they hold a secret, longest first.
+
+    Reading ``os.environ`` costs more than cleaning a record, so its answer is kept until
+    :func:`forget_secrets` (the plugin calls it as each pytest session starts)."""
+    if environ is None and _SECRETS:
+        return _SECRETS[0]
     env = os.environ if environ is None else environ
-    found = {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_SECRET}
-    return tuple(sorted(found, key=len, reverse=True))
+    found = {v for k, v in env.items() if len(v) >= _MIN_SECRET and _SECRET_NAME.search(k)}
+    values = tuple(sorted(found, key=len, reverse=True))
+    if environ is None:
+        _SECRETS[:] = [values]
+    return values
+
+
+_SECRETS: list[tuple[str, ...]] = []
+
+
+def forget_secrets() -> None:
+    """Read the environment's secrets afresh on the next record (its variables may have changed)."""
+    _SECRETS.clear()
 
 
 def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:
@@ -52,10 +68,13 @@ def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:
 def clean_text(text: str, secrets: tuple[str, ...] | None = None) -> str:
     if len(text) > MAX_TEXT:
         text = f"{text[:MAX_TEXT]}… [{len(text) - MAX_TEXT} more characters cut]"
-    if _SURROGATE.search(text):
-        text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if not (text.isascii() and text.isprintable()):  # the common case has neither surrogates nor controls
+        if _SURROGATE.search(text):
+            text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        if _CONTROL.search(text):
+            text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if len(text) < _MIN_SECRET:  # too short to hold a key or a token
+        return text
     return redact(text, secrets)
 
 
