@@ -45,28 +45,52 @@ def agent_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"role": "assistant", "content": None, "tool_calls": [call]}
 
 
-# Customers that go wrong on purpose, chosen by a word in the model name.
+# Customers that go wrong on purpose, chosen by a word in the model name: a message; a list of
+# messages (the i-th for its i-th turn, the last one repeated); or a function of the messages it
+# was sent. With ``once`` in the name too (``customer-once-cue``), only the first conversation of
+# that model since the stub's requests were cleared goes wrong, the later ones play the normal
+# customer: a customer at fault on a trial's first attempt and fine on its re-run.
 FAULTY_CUSTOMERS = {
     "repeat": "Hello? Is anyone there?",  # says the same thing every turn
     "invent": "Please cancel order 999999 right away.",  # an order id its goal does not hold
     "role": "Hello! How can I help you today?",  # talks like the assistant
     "quitter": "Never mind. ###STOP###",  # leaves before the agent did anything
-    "human": "I want to talk to a real person. ###HUMAN###",  # asks for a human
+    "human": "I want to talk to a real person. ###HUMAN###",  # asks for a human before the agent said anything
+    # replays the harness's opening cue (users/prompts.py) as its own first message
+    "cue": "[The chat window with the shop's customer service has opened. Write your first message.]",
+    # says the agent's last reply back to it word for word
+    "echo": lambda messages: messages[-1]["content"] if len(messages) > 2 else "Hi, I need help with my order.",
+    "zhassist": "好的，我明白了。请问你想要什么？",  # a Chinese assistant's words
+    # asks for a human after the agent answered (and asked for an order number it never gets)
+    "giveup": ["Hi, I need help with my order.", "Forget it, get me a real person. ###HUMAN###"],
+    # says yes to a reply that asked nothing (an unoffered confirmation, users/quality.py), then stops
+    "yesman": ["Hi, where is my order 100003?", "Yes, do it. ###STOP###"],
 }
 
 
-def customer_content(model: str, messages: list[dict[str, Any]]) -> str:
+def customer_content(model: str, messages: list[dict[str, Any]], conversation: int = 0) -> str:
     """A customer following the role-play prompt: it asks for help (angrily when its persona says
-    ``emotion: angry``), gives the first 6-digit number of its goal when asked, then stops."""
+    ``emotion: angry``), gives the first 6-digit number of its goal when asked, then stops.
+    ``conversation``: how many conversations of this model the stub saw before this one."""
+    said = sum(m["role"] == "assistant" for m in messages)  # the customer's own earlier messages
     for word, text in FAULTY_CUSTOMERS.items():
-        if word in model:
-            return text
+        if word in model and not ("once" in model and conversation > 0):
+            if callable(text):
+                return text(messages)
+            return text[min(said, len(text) - 1)] if isinstance(text, list) else text
     system = messages[0]["content"]
     order = re.search(r"\b\d{6}\b", system)
     opener = "This is ridiculous, I need help with my order!" if "emotion: angry" in system else "Hi, I need help with my order."
     script = [opener, f"It's order {order.group() if order else 'unknown'}.", "Thanks, that's all. ###STOP###"]
-    said = sum(m["role"] == "assistant" for m in messages)  # the customer's own earlier messages
     return script[min(said, len(script) - 1)]
+
+
+def _conversations_before(requests: list[tuple[str, dict[str, Any]]], model: str) -> int:
+    """Conversations of ``model`` that started (a request without the customer's own messages)
+    before the last request."""
+    started = [b for p, b in requests if p.endswith("/chat/completions") and b.get("model") == model
+               and not any(m.get("role") == "assistant" for m in b.get("messages", []))]
+    return max(len(started) - 1, 0)
 
 
 def vision_content(messages: list[dict[str, Any]]) -> str:
@@ -142,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif "vision" in model:
                 message = {"role": "assistant", "content": vision_content(body["messages"])}
             elif "customer" in model:
-                message = {"role": "assistant", "content": customer_content(model, body["messages"])}
+                message = {"role": "assistant", "content": customer_content(
+                    model, body["messages"], _conversations_before(list(self.server.requests), model))}
             else:
                 message = {"role": "assistant", "content": judge_content(body["messages"])}
             finish = "tool_calls" if message.get("tool_calls") else "stop"

@@ -177,16 +177,33 @@ def test_a_repeated_message_ends_the_conversation(mini_project, stub):
 
 
 def test_a_request_for_a_human_ends_the_conversation(mini_project, stub):
-    result = _run(mini_project, stub, "customer-human")
+    """After the agent answered (asking for an order number the customer never gives): scored, the agent's failure."""
+    result = _run(mini_project, stub, "customer-giveup", "--agent-model=openai/stub-agent",
+                  f"--agent-base-url={stub.base_url}", agent="litellm")
     result.assert_outcomes(failed=1)
     [trial] = mini_project.report()["trials"]
-    assert trial["end_reason"] == "customer_human" and trial["turns"] == 0
+    assert trial["end_reason"] == "customer_human" and trial["turns"] == 1 and trial["tool_calls"] == 0
+    assert trial["transcript"][-1]["content"] == "Forget it, get me a real person. ###HUMAN###"
+    assert trial["customer"]["fault"] is None and "customer_attempts" not in trial
+
+
+def test_a_request_for_a_human_before_the_agent_spoke_is_the_customers_fault(mini_project, stub):
+    """Seen on ECom-Bench: "ended by customer_human, 0 customer turns, 0 tool calls" was scored as the agent's."""
+    result = _run(mini_project, stub, "customer-human")
+    result.assert_outcomes(errors=1)
+    [trial] = mini_project.report()["trials"]
+    assert trial["error"]["source"] == "customer"
+    assert trial["error"]["message"].startswith("customer fault (premature human): the customer asked for a human "
+                                                "before the agent answered at all")
+    assert trial["transcript"][-1]["fault"] == "premature human"
 
 
 @pytest.mark.parametrize("customer, kind, evidence", [
     ("customer-invent", "invented id", "the customer stated '999999', found neither in its goal"),
     ("customer-breaks-role", "broken role", "the customer spoke like the assistant ('how can i help you')"),
     ("customer-quitter", "premature stop", "the customer sent the stop signal before the agent answered at all"),
+    ("customer-cue", "harness text", "the customer repeated the harness's own cue or instructions"),
+    ("customer-zhassist", "broken role", "the customer spoke like the assistant ('请问你想要什么')"),
 ])
 def test_a_customer_at_fault_makes_the_trial_a_customer_error(mini_project, stub, customer, kind, evidence):
     result = _run(mini_project, stub, customer)

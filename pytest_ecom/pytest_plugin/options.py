@@ -48,6 +48,7 @@ class Settings:
     baseline: Path | None = None  # --ecom-baseline: gate on regression against this report
     max_drop: float = 0.05  # --ecom-max-drop: the drop of pass^k the baseline gate tolerates
     progress: float = 10.0  # --ecom-progress: seconds between progress lines (0: none)
+    customer_retries: int = 1  # --ecom-customer-retries: reruns of a trial whose customer model was at fault
 
     @property
     def customer_model(self) -> CustomerModel | None:
@@ -58,7 +59,7 @@ class Settings:
     def trial(self) -> TrialSettings:
         """What each trial's run and score take from these options."""
         return TrialSettings(timeout_s=self.timeout, scoring=self.scoring, models=self.models,
-                             customer=self.customer_model,
+                             customer=self.customer_model, customer_retries=self.customer_retries,
                              agent_options={"agent_model": self.agent_model, "agent_base_url": self.agent_base_url})
 
     def rerun_command(self, nodeid: str) -> str:
@@ -67,6 +68,8 @@ class Settings:
         parts += _valued(("--agent-model", self.agent_model), ("--agent-base-url", self.agent_base_url),
                          ("--vision-model", self.vision_model), ("--vision-base-url", self.vision_base_url),
                          ("--user-model", self.user_model), ("--user-base-url", self.user_base_url))
+        if self.user_model and self.customer_retries != 1:
+            parts.append(f"--ecom-customer-retries={self.customer_retries}")
         if self.persona_grid is not None:  # the variant's item exists only with the grid
             parts.append(f"--ecom-persona-grid={self.persona_grid.expression}")
         if self.timeout is not None:
@@ -95,6 +98,8 @@ class Settings:
                 "vision_model": self.vision_model, "temperature": self.calls.temperature,
                 "max_tokens": self.calls.max_tokens,
                 "user_model": self.user_model,
+                # only a model-played customer is retried (None otherwise, like user_model)
+                "customer_retries": self.customer_retries if self.user_model else None,
                 "persona_grid": self.persona_grid.expression if self.persona_grid is not None else None,
                 "embedding_model": self.models.embedding_model,
                 "judge_model": self.models.judge_model}
@@ -256,6 +261,10 @@ def add_options(parser: pytest.Parser) -> None:
                                     "get_image_info); without it they answer from the task's `images:` notes")
     _model_options(group, "user", "a litellm model plays the customer from the task's goal and persona "
                                   "(default: the offline scripted customer)")
+    group.addoption("--ecom-customer-retries", type=_non_negative_int, default=1, metavar="N",
+                    help="with --user-model: run a trial again, up to N times (default 1), when the customer "
+                         "model was at fault (a customer error); only the last attempt counts, the earlier "
+                         "ones are kept in the record")
     group.addoption("--ecom-persona-grid", type=_persona_grid, default=None, metavar="GRID",
                     help="run every task once per persona variant, e.g. "
                          "'emotion=calm,angry patience=high,low style=clear,vague' (ids task[calm-high-clear-1-N]); "
@@ -345,4 +354,5 @@ def read_settings(config: pytest.Config) -> Settings:
         baseline=Path(baseline) if (baseline := config.getoption("--ecom-baseline")) else None,
         max_drop=_max_drop(config),
         progress=config.getoption("--ecom-progress"),
+        customer_retries=config.getoption("--ecom-customer-retries"),
     )

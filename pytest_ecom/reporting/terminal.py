@@ -43,6 +43,18 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
     if t["error"]:
         lines.append(f"errors: {t['error']} trial(s) could not finish (provider, tool, customer or agent setup); "
                      "not counted as failures")
+    customer = summary.get("customer")
+    if customer and customer["faults"]:  # the model playing the customer went wrong (users/faults.py)
+        kinds = ", ".join(f"{kind} ×{n}" for kind, n in customer["faults_by_kind"].items())
+
+        def most(group: str) -> str:  # where the customer failed most first
+            rows = sorted(customer[group].items(), key=lambda kv: (-(kv[1]["fault_rate"] or 0), kv[0]))
+            shown = [f"{key} {v['faults']}/{v['conversations']}" for key, v in rows if v["faults"]]
+            return ", ".join(shown[:WORST_SHOWN]) + (" …" if len(shown) > WORST_SHOWN else "")
+
+        lines.append(f"customer faults: {customer['faults']} in {customer['conversations']} conversations ({kinds}); "
+                     f"{customer['retried']} trial(s) re-run, {customer['recovered']} recovered; "
+                     f"by task: {most('by_task')}; by persona: {most('by_persona')}")
     usage = summary.get("usage")
     if usage:
         def dollars(value: float | None) -> str:

@@ -50,6 +50,28 @@ class RoleUsageRecord(TypedDict):
     cost_usd: float | None
 
 
+class CustomerRecord(TypedDict):
+    """How a model played the customer in the attempt that counts (present only with ``--user-model``)."""
+
+    attempt: int  # which attempt counts: 0 unless earlier ones were customer faults (``customer_attempts``)
+    seed: int  # the seed the customer's model got on it (the trial's ``seed`` on attempt 0)
+    fault: str | None  # its customer fault's kind when it still was one (the trial is then an error)
+    messages: int  # messages the customer sent, its closing and a faulty one included
+    unoffered_confirmations: list[str]  # its assents to replies that asked and offered nothing (users/quality.py)
+
+
+class CustomerAttemptRecord(TypedDict):
+    """An earlier attempt of a trial, run again because its customer was at fault: the evidence."""
+
+    attempt: int
+    seed: int  # the customer model's seed on that attempt
+    fault: str  # the fault's kind (users/faults.py), or "customer error" when the customer's code raised
+    evidence: str
+    message: str | None  # the offending message
+    turns: int
+    tool_calls: int
+
+
 class TrialRecord(TypedDict):
     version: int
     task: str
@@ -77,6 +99,8 @@ class TrialRecord(TypedDict):
     timings: dict[str, float]
     tokens: dict[str, RoleUsageRecord] | None  # per role (agent, customer, judge, vision)
     cost_usd: float | None  # None when unknown or no model was called
+    customer: NotRequired[CustomerRecord]  # with a model playing the customer
+    customer_attempts: NotRequired[list[CustomerAttemptRecord]]  # earlier attempts whose customer was at fault
     transcript: list[dict[str, Any]] | None  # None for a passing trial
 
 

@@ -123,6 +123,57 @@ def usage_totals(records: list[TrialRecord]) -> dict[str, Any] | None:
             "cost_per_pass_usd": round(cost / passes, 8) if cost is not None and passes else None}
 
 
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def persona_key(r: TrialRecord) -> str:
+    """A trial's persona: its id, with a persona-grid variant's values (``calm_clear@angry-low``)."""
+    base = r.get("persona") or "-"
+    variant = r.get("persona_variant")
+    return f"{base}@{'-'.join(variant.values())}" if variant else base
+
+
+def customer_quality(records: list[TrialRecord]) -> dict[str, Any] | None:
+    """How the model playing the customer did (trials with a ``customer`` figure: ``--user-model``):
+    its faults over every conversation it had (the retried attempts' too), by kind, by task and by
+    persona (a task whose customer keeps failing is a task to fix); the trials re-run and
+    recovered; turns per counted conversation; its unoffered confirmations. None without one."""
+    played = [r for r in records if is_task(r) and r.get("customer")]
+    if not played:
+        return None
+    kinds: Counter[str] = Counter()
+    groups: dict[str, dict[str, list[int]]] = {"by_task": {}, "by_persona": {}}
+    for r in played:
+        faults = [a["fault"] for a in r.get("customer_attempts", [])]
+        if r["customer"].get("fault"):
+            faults.append(r["customer"]["fault"])
+        kinds.update(faults)
+        for group, key in (("by_task", r["task"]), ("by_persona", persona_key(r))):
+            tally = groups[group].setdefault(key, [0, 0])
+            tally[0] += 1 + len(r.get("customer_attempts", []))
+            tally[1] += len(faults)
+    conversations = sum(t[0] for t in groups["by_task"].values())
+    faults = sum(kinds.values())
+    retried = [r for r in played if r.get("customer_attempts")]
+    turns = [r["turns"] for r in played]
+    confirmed = [len(r["customer"].get("unoffered_confirmations") or []) for r in played]
+    return {
+        "conversations": conversations,  # every attempt of every trial with a model-played customer
+        "trials": len(played),
+        "faults": faults,
+        "fault_rate": _rate(faults, conversations),
+        "faults_by_kind": dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "retried": len(retried),  # trials run again after a customer fault
+        "recovered": sum(not r["customer"].get("fault") for r in retried),  # ... whose last attempt had none
+        "turns": {"mean": _mean(turns), "max": max(turns)},  # per counted conversation
+        "unoffered_confirmations": {"messages": sum(confirmed), "trials": sum(c > 0 for c in confirmed),
+                                    "rate": _rate(sum(c > 0 for c in confirmed), len(played))},
+        **{group: {key: {"conversations": n, "faults": f, "fault_rate": _rate(f, n)}
+                   for key, (n, f) in sorted(tally.items())} for group, tally in groups.items()},
+    }
+
+
 def summarize(records: Iterable[TrialRecord], repeat: int | None = None,
               deselected: Iterable[str] = (), selection: Iterable[str] = (),
               not_started: Iterable[str] = ()) -> dict[str, Any]:
@@ -154,8 +205,10 @@ def summarize(records: Iterable[TrialRecord], repeat: int | None = None,
         key=lambda item: (item[1]["pass"] / max(item[1]["scored"], 1) if item[1]["scored"] else -1, item[0]),
     )
     by_persona = ablation(records, k_max)  # only runs with --ecom-persona-grid have persona variants
+    customer = customer_quality(everything)  # only runs with --user-model have a model-played customer
     return {
         **({"ablation": by_persona} if by_persona else {}),
+        **({"customer": customer} if customer else {}),
         # what the headline counts: the end-to-end tasks, or a run's stage-wise samples when it has no task
         "unit": "tasks" if any(is_task(r) for r in records) else "samples",
         "k": k_max,

@@ -23,7 +23,7 @@ from pytest_ecom.results.record import RECORD_VERSION, TrialRecord
 from pytest_ecom.runner.episode import EpisodeError, describe, short_traceback
 from pytest_ecom.runner.sample import run_sample
 from pytest_ecom.runner.score import reference_trajectory_checks, reward, score_sample, score_trajectory
-from pytest_ecom.runner.trial import TrialRun, run_task, trial_seed
+from pytest_ecom.runner.trial import CUSTOMER_RETRIES, TrialRun, run_task, trial_seed
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
@@ -42,6 +42,7 @@ class TrialSettings:
     scoring: str = "default"  # whose verdict decides the outcome: ours, or "reference"
     models: ScoringModels = ScoringModels()  # embedding and judge models of free-text samples
     customer: CustomerModel | None = None  # the model playing the customer; None: the task's script
+    customer_retries: int = CUSTOMER_RETRIES  # reruns of a trial whose customer model was at fault
     agent_options: Mapping[str, Any] = field(default_factory=dict)  # the agent's context.options
 
 
@@ -72,7 +73,8 @@ async def run_trial(unit: Unit | str | os.PathLike[str], agent: AgentSpec | str 
             if isinstance(unit, PreparedSample):
                 run = await run_sample(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.models)
             else:
-                run = await run_task(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.customer)
+                run = await run_task(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.customer,
+                                     settings.customer_retries)
         except Exception as exc:  # a bug of ours (the episode sorts out whatever the agent does): kept, as an error
             failed = Trajectory(end_reason="error")
             run = TrialRun(unit, trial, trial_seed(unit.id, trial), failed,
@@ -145,6 +147,10 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         "tokens": run.meter.tokens() if run.meter is not None else None,
         "cost_usd": _rounded(run.meter.cost_usd) if run.meter is not None and run.meter.roles else None,
     }
+    if run.customer is not None:  # a model played the customer: its figures, and its faulty attempts
+        record["customer"] = run.customer
+        if run.customer_attempts:
+            record["customer_attempts"] = list(run.customer_attempts)
     # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
     record["transcript"] = None if outcome == "pass" else [{k: v for k, v in e.items() if v is not None}
                                                            for e in traj.transcript]

@@ -1,11 +1,18 @@
 """An end-to-end task's trial: a prepared task × an agent × a trial index → its episode's trajectory (or
-error). Scoring it is ``runner/run.py``'s job."""
+error). Scoring it is ``runner/run.py``'s job.
+
+With a model playing the customer, a trial whose customer was at fault (an error with source
+``customer``) is run again, up to ``customer_retries`` times, each attempt from scratch (a new
+agent, store and customer) with the customer's seed :func:`customer_seed` of the attempt.
+Only the last attempt counts; the earlier ones are kept as evidence (``TrialRun.customer_attempts``).
+Agent failures and provider errors are never retried.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_ecom.agents import AgentContext, AgentSpec
@@ -16,13 +23,25 @@ from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, agents_doing,
 from pytest_ecom.trajectory import Trajectory
 from pytest_ecom.users import Customer, Referee, ScriptedCustomer
 from pytest_ecom.users.faults import Referee as CustomerReferee
-from pytest_ecom.users.faults import store_ids
+from pytest_ecom.users.faults import CustomerFault, store_ids
 from pytest_ecom.users.llm_customer import CustomerModel, LLMCustomer
+from pytest_ecom.users.quality import customer_messages, unoffered_confirmations
+
+CUSTOMER_RETRIES = 1  # --ecom-customer-retries: reruns of a trial whose (model-played) customer was at fault
 
 
 def trial_seed(task_id: str, trial: int) -> int:
     """A stable seed per (task id, trial index): independent of file path and repeat count."""
     digest = hashlib.sha256(f"pytest-ecom:{task_id}:{trial}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def customer_seed(task_id: str, trial: int, attempt: int) -> int:
+    """The customer model's seed on attempt ``attempt`` (0-based) of a trial: the trial's seed on the
+    first, so a run without customer faults is unchanged; then a digest of (task id, trial, attempt)."""
+    if attempt == 0:
+        return trial_seed(task_id, trial)
+    digest = hashlib.sha256(f"pytest-ecom:{task_id}:{trial}:customer-attempt:{attempt}".encode()).digest()
     return int.from_bytes(digest[:8], "big") >> 1
 
 
@@ -50,6 +69,8 @@ class TrialRun:
     trajectory: Trajectory
     error: EpisodeError | None = None
     meter: TrialMeter | None = None  # its model calls (tokens, cost), set by the pool that ran it
+    customer: dict[str, Any] | None = None  # a model-played customer's figures (the record's ``customer``)
+    customer_attempts: tuple[dict[str, Any], ...] = ()  # earlier attempts, each a customer fault
 
 
 def agent_context(prepared: PreparedTask, trial: int, options: Mapping[str, Any]) -> AgentContext:
@@ -72,18 +93,56 @@ def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None)
 
 async def run_task(prepared: PreparedTask, agent: AgentSpec, trial: int,
                     options: Mapping[str, Any] | None = None, timeout_s: float | None = None,
-                    user: CustomerModel | None = None) -> TrialRun:
+                    user: CustomerModel | None = None, customer_retries: int = CUSTOMER_RETRIES) -> TrialRun:
     """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``.
 
-    ``user``: the model that plays the customer; without it the task's script is spoken.
+    ``user``: the model that plays the customer; without it the task's script is spoken (and a
+    trial is never retried: the script would say the same). ``customer_retries``: how many times a
+    trial whose customer was at fault runs again (see the module's docstring).
     """
+    if user is None:
+        return await _attempt(prepared, agent, trial, options, timeout_s, None, trial_seed(prepared.task.id, trial))
+    earlier: list[dict[str, Any]] = []
+    attempt = 0
+    while True:
+        seed = customer_seed(prepared.task.id, trial, attempt)
+        run = await _attempt(prepared, agent, trial, options, timeout_s, user, seed)
+        fault = customer_fault(run)
+        if fault is None or attempt >= customer_retries:
+            traj = run.trajectory
+            figures = {"attempt": attempt, "seed": seed, "fault": None if fault is None else fault["fault"],
+                       "messages": customer_messages(traj.transcript),
+                       "unoffered_confirmations": unoffered_confirmations(traj.transcript)}
+            return replace(run, customer=figures, customer_attempts=tuple(earlier))
+        earlier.append({"attempt": attempt, "seed": seed, **fault})
+        attempt += 1
+
+
+def customer_fault(run: TrialRun) -> dict[str, Any] | None:
+    """What the customer did wrong in this run (an error with source ``customer``): its fault's
+    kind, evidence and offending message, and how far the conversation got; None if nothing."""
+    error = run.error
+    if error is None or error.source != "customer":
+        return None
+    cause = error.__cause__
+    traj = run.trajectory
+    if isinstance(cause, CustomerFault):
+        found = {"fault": cause.kind, "evidence": cause.evidence, "message": cause.text}
+    else:  # the customer's code raised
+        found = {"fault": "customer error", "evidence": error.message, "message": None}
+    return {**found, "turns": traj.turns, "tool_calls": len(traj.calls)}
+
+
+async def _attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options: Mapping[str, Any] | None,
+                   timeout_s: float | None, user: CustomerModel | None, seed: int) -> TrialRun:
+    """One attempt of a trial, from scratch: a new agent, store and customer (whose model gets ``seed``)."""
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
     store = prepared.new_store()
     instance = make_agent(agent, context, prepared, Trajectory(store=store))
     if isinstance(instance, EpisodeError):
         return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)
-    customer, referee = make_customer(prepared, context.seed, user)
+    customer, referee = make_customer(prepared, seed, user)
     setup = EpisodeSetup(
         agent=instance, tools=prepared.domain.tools, store=store, customer=customer,
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,

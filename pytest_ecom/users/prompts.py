@@ -6,6 +6,7 @@ so the model (and a reader of the request) sees the whole persona, not only its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pytest_ecom.spec.models import Persona
@@ -216,3 +217,28 @@ def roleplay_prompt(goal: str, persona: Persona, language: Language) -> str:
     """The customer model's system prompt."""
     return language.template.format(goal=goal.strip(), persona=render_persona(persona, language),
                                     stop=STOP_SIGNAL, human=HUMAN_SIGNAL)
+
+
+_NUMBERING = re.compile(r"^(?:#+|\d+\.)\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?:;。！？：；])\s*")
+
+
+def harness_texts(language: Language) -> tuple[str, ...]:
+    """What the harness itself wrote into the customer's prompt as cue or instruction: the opening
+    cue, and each instruction of the template — whole lines and their sentences — with the
+    goal and the persona (the task's own words) left out. A customer message made of these
+    is a customer fault (see ``users/faults.py``)."""
+    template = language.template.replace("{goal}", "").replace("{persona}", "")
+    text = template.format(stop=STOP_SIGNAL, human=HUMAN_SIGNAL)
+    out = [language.opening]
+    for line in text.splitlines():
+        line = _NUMBERING.sub("", line.strip())
+        if not line:
+            continue
+        out.append(line)
+        out += [s for s in _SENTENCE_END.split(line) if s and s != line]
+    return tuple(dict.fromkeys(out))
+
+
+HARNESS_TEXTS = tuple(dict.fromkeys(t for lang in LANGUAGES.values() for t in harness_texts(lang)))
+"""Every language's harness texts: a model may repeat the English cue in a Chinese chat too."""
