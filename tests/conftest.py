@@ -216,6 +216,13 @@ def model_server() -> Iterator[Any]:
 
 
 @pytest.fixture
+def stub(model_server: Any) -> Any:
+    """The module's model server with no requests seen, no failures planned and no latency."""
+    model_server.reset()
+    return model_server
+
+
+@pytest.fixture
 def mini_project(pytester: pytest.Pytester) -> MiniProject:
     shutil.copytree(MINI, pytester.path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
     pytester.syspathinsert()  # mini_agents:NAME must import in-process too

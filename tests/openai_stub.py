@@ -218,6 +218,10 @@ class OpenAIStub:
     def requests(self) -> list[tuple[str, dict[str, Any]]]:
         return self.server.requests
 
+    def chat_requests(self, model: str) -> list[dict[str, Any]]:
+        """The bodies of the chat completions sent for ``model`` (as sent, e.g. ``stub-agent``)."""
+        return [body for path, body in self.requests if path.endswith("/chat/completions") and body["model"] == model]
+
     def __enter__(self) -> OpenAIStub:
         self.thread.start()
         return self

@@ -19,11 +19,6 @@ PRICED = ("--agent=litellm", "--agent-model=openai/stub-agent", "--ecom-price=op
           "--ecom-concurrency=1")
 
 
-@pytest.fixture(scope="module")
-def stub(model_server):
-    return model_server
-
-
 def test_trials_stop_starting_once_the_next_would_pass_the_budget(mini_project, stub):
     result = mini_project.run(*PRICED, f"--agent-base-url={stub.base_url}", "-k", "order_status", "--repeat=3",
                               "--ecom-max-cost=5", "--ecom-report=report.json", "-rs")

@@ -16,15 +16,6 @@ TRIAL_SEED = trial_seed("order_status", 1)
 CUE = "[The chat window with the shop's customer service has opened. Write your first message.]"
 
 
-@pytest.fixture(scope="module")
-def stub(model_server):
-    return model_server
-
-
-def _chats(stub, model: str) -> list[dict]:
-    return [body for path, body in stub.requests if path.endswith("/chat/completions") and body["model"] == model]
-
-
 def _run(mini_project, stub, customer: str, *args: str, agent: str = "oracle"):
     stub.requests.clear()
     extra = ("--agent-model=openai/stub-agent", f"--agent-base-url={stub.base_url}") if agent == "litellm" else ()
@@ -55,7 +46,7 @@ def test_a_customer_at_fault_once_is_retried_and_only_the_last_attempt_counts(mi
         "message": CUE, "turns": 0, "tool_calls": 0}]
     assert trial["customer"] == {"attempt": 1, "seed": retried_seed, "fault": None, "messages": 3,
                                  "unoffered_confirmations": []}
-    chats = _chats(stub, "customer-once-cue")
+    chats = stub.chat_requests("customer-once-cue")
     assert [c["seed"] for c in chats] == [TRIAL_SEED] + [retried_seed] * 3  # the seeds the model was sent
     assert trial["tokens"]["customer"]["calls"] == 4  # the faulty attempt's call is paid for too
     customer = mini_project.report()["summary"]["customer"]
@@ -83,7 +74,7 @@ def test_a_customer_that_keeps_failing_leaves_a_customer_error_with_every_attemp
         (0, TRIAL_SEED, "harness text", CUE), (1, customer_seed("order_status", 1, 1), "harness text", CUE)]
     assert trial["customer"]["attempt"] == 2 and trial["customer"]["fault"] == "harness text"
     assert trial["customer"]["seed"] == customer_seed("order_status", 1, 2)
-    assert len(_chats(stub, "customer-cue")) == 3
+    assert len(stub.chat_requests("customer-cue")) == 3
     summary = mini_project.report()["summary"]["customer"]
     assert (summary["conversations"], summary["faults"], summary["retried"], summary["recovered"]) == (3, 3, 1, 0)
     assert summary["by_task"]["order_status"] == {"conversations": 3, "faults": 3, "fault_rate": 1.0}
@@ -98,7 +89,7 @@ def test_no_retries_with_zero(mini_project, stub):
     [trial] = mini_project.report()["trials"]
     assert "customer_attempts" not in trial and trial["customer"]["attempt"] == 0
     assert trial["customer"]["fault"] == "harness text" and trial["customer"]["seed"] == TRIAL_SEED
-    assert len(_chats(stub, "customer-once-cue")) == 1
+    assert len(stub.chat_requests("customer-once-cue")) == 1
     assert mini_project.report()["fingerprint"]["options"]["customer_retries"] == 0
 
 
@@ -122,7 +113,7 @@ def test_an_agent_failure_is_never_retried(mini_project, stub):
     [trial] = mini_project.report()["trials"]
     assert "customer_attempts" not in trial and trial["customer"] == {
         "attempt": 0, "seed": TRIAL_SEED, "fault": None, "messages": 2, "unoffered_confirmations": []}
-    assert len(_chats(stub, "customer-giveup")) == 2
+    assert len(stub.chat_requests("customer-giveup")) == 2
     assert mini_project.report()["summary"]["customer"]["faults"] == 0
     assert _customer_line(result) == []  # no line without a customer fault
 
@@ -133,7 +124,7 @@ def test_a_provider_error_is_never_retried(mini_project, stub):
     [trial] = mini_project.report()["trials"]
     assert trial["error"]["source"] == "provider" and "customer_attempts" not in trial
     assert trial["customer"]["fault"] is None
-    assert len(_chats(stub, "broken-customer")) == 1
+    assert len(stub.chat_requests("broken-customer")) == 1
 
 
 def test_the_customers_quality_figures(mini_project, stub):

@@ -9,11 +9,6 @@ import pytest
 from test_run import summary_block
 
 
-@pytest.fixture(scope="module")
-def stub(model_server):
-    return model_server
-
-
 def test_the_litellm_agent_runs_the_tool_loop_through_the_model(mini_project, stub):
     args = ("--agent=litellm", "--agent-model=openai/stub-agent", f"--agent-base-url={stub.base_url}",
             "-k", "order_status", "--ecom-report=report.json")

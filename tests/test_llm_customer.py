@@ -120,15 +120,6 @@ def test_an_empty_message_is_a_fault():
 # -- through pytest, litellm and HTTP --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stub(model_server):
-    return model_server
-
-
-def _customer_requests(stub, model: str) -> list[dict]:
-    return [body for path, body in stub.requests if path.endswith("/chat/completions") and body["model"] == model]
-
-
 def _run(mini_project, stub, customer: str, *args: str, agent: str = "oracle"):
     stub.requests.clear()
     return mini_project.run(f"--agent={agent}", f"--user-model=openai/{customer}", f"--user-base-url={stub.base_url}",
@@ -141,7 +132,7 @@ def test_the_customer_plays_its_goal_and_persona_through_the_model(mini_project,
     result.assert_outcomes(passed=1)
     [trial] = mini_project.report()["trials"]
     assert trial["end_reason"] == "customer_stop" and trial["tool_calls"] == 1
-    asked = _customer_requests(stub, "stub-customer")
+    asked = stub.chat_requests("stub-customer")
     assert len(asked) == 3  # opener, the order number, the stop signal
     assert trial["tokens"]["customer"]["calls"] == 3  # counted apart from the agent's
     system = asked[0]["messages"][0]["content"]
@@ -157,7 +148,7 @@ def test_the_customer_plays_its_goal_and_persona_through_the_model(mini_project,
 def test_the_persona_changes_what_the_customer_says(mini_project, stub):
     result = _run(mini_project, stub, "stub-customer", "--ecom-persona-grid=emotion=angry")
     result.assert_outcomes(passed=1)
-    [first, *_, last] = _customer_requests(stub, "stub-customer")
+    [first, *_, last] = stub.chat_requests("stub-customer")
     assert "- emotion: angry — you are angry" in first["messages"][0]["content"]
     assert last["messages"][2] == {"role": "assistant", "content": "This is ridiculous, I need help with my order!"}
     assert "- patience: high — " in first["messages"][0]["content"]  # the rest of the task's persona stays
@@ -173,7 +164,7 @@ def test_a_repeated_message_ends_the_conversation(mini_project, stub):
     assert trial["end_reason"] == "customer_repeat" and trial["turns"] == 1
     assert trial["transcript"][-1] == {"role": "user", "content": "Hello? Is anyone there?", "stop": True,
                                        "t_ms": trial["transcript"][-1]["t_ms"]}
-    assert len(_customer_requests(stub, "customer-repeat")) == 2
+    assert len(stub.chat_requests("customer-repeat")) == 2
 
 
 def test_a_request_for_a_human_ends_the_conversation(mini_project, stub):

@@ -11,20 +11,6 @@ import pytest
 AGENT = ("--agent=litellm", "--agent-model=openai/stub-agent")
 
 
-@pytest.fixture(scope="module")
-def server(model_server):
-    return model_server
-
-
-@pytest.fixture
-def stub(server):
-    """The module's server, with no requests seen and no failures planned."""
-    server.reset()
-    return server
-
-
-def agent_requests(stub, model: str = "stub-agent") -> list[dict]:
-    return [body for path, body in stub.requests if path.endswith("/chat/completions") and body["model"] == model]
 
 
 def run(mini_project, stub, *args: str, base_url: str | None = None):
@@ -37,7 +23,7 @@ def run(mini_project, stub, *args: str, base_url: str | None = None):
 def test_tokens_and_a_given_price_are_recorded_per_role(mini_project, stub):
     result, trial = run(mini_project, stub, "--ecom-price=openai/stub-agent=1000000,2000000")
     result.assert_outcomes(passed=1)
-    calls = len(agent_requests(stub))
+    calls = len(stub.chat_requests("stub-agent"))
     assert calls == 2  # the tool call, then the answer
     # the stub reports 1 prompt and 1 completion token per call: $1 + $2 at these prices
     assert trial["tokens"] == {"agent": {"calls": 2, "attempts": 2, "prompt_tokens": 2, "completion_tokens": 2,
@@ -66,7 +52,7 @@ def test_rate_limits_and_server_errors_are_retried_and_counted(mini_project, stu
     stub.fail("stub-agent", 2, 429)
     result, trial = run(mini_project, stub)
     result.assert_outcomes(passed=1)
-    assert len(agent_requests(stub)) == 4  # two refused, then the two calls of the trial
+    assert len(stub.chat_requests("stub-agent")) == 4  # two refused, then the two calls of the trial
     assert trial["tokens"]["agent"]["calls"] == 2 and trial["tokens"]["agent"]["attempts"] == 4
 
 
@@ -74,7 +60,7 @@ def test_after_the_last_retry_the_trial_is_an_error_not_a_fail(mini_project, stu
     stub.fail("stub-agent", 10, 503)
     result, trial = run(mini_project, stub, "--ecom-retries=2")
     result.assert_outcomes(errors=1)
-    assert len(agent_requests(stub)) == 3  # one attempt and two retries: litellm and the client add none
+    assert len(stub.chat_requests("stub-agent")) == 3  # one attempt and two retries: litellm and the client add none
     assert trial["outcome"] == "error" and trial["error"]["source"] == "provider"
     assert "after 3 attempt(s)" in trial["error"]["message"]
     # every attempt counts, the failed ones too; no answer came, so no tokens and nothing spent
@@ -86,7 +72,7 @@ def test_a_refused_request_is_not_retried(mini_project, stub):
     result = mini_project.run("--agent=litellm", "--agent-model=openai/broken-agent", "--ecom-backoff=0.01",
                               f"--agent-base-url={stub.base_url}", "-k", "order_status")
     result.assert_outcomes(errors=1)
-    assert len(agent_requests(stub, "broken-agent")) == 1
+    assert len(stub.chat_requests("broken-agent")) == 1
 
 
 def closed_port_url() -> str:
@@ -144,7 +130,7 @@ def test_sampling_settings_are_in_the_report(mini_project, stub):
     run(mini_project, stub, "--model-temperature=0.7", "--model-max-tokens=256")
     options = mini_project.report()["fingerprint"]["options"]
     assert options["temperature"] == 0.7 and options["max_tokens"] == 256
-    sent = agent_requests(stub)[-1]
+    sent = stub.chat_requests("stub-agent")[-1]
     assert sent["temperature"] == 0.7 and sent["max_tokens"] == 256
 
 
@@ -152,7 +138,7 @@ def test_the_summary_shows_totals_and_cost_per_pass(mini_project, stub):
     result = mini_project.run(*AGENT, f"--agent-base-url={stub.base_url}", "--ecom-price=openai/stub-agent=1000000,0",
                               "--ecom-report=report.json")
     result.assert_outcomes(passed=1, failed=2)
-    calls = len(agent_requests(stub))
+    calls = len(stub.chat_requests("stub-agent"))
     usage = mini_project.report()["summary"]["usage"]
     assert usage["roles"]["agent"]["calls"] == calls and usage["cost_usd"] == pytest.approx(calls * 1.0)
     assert usage["cost_per_pass_usd"] == pytest.approx(calls * 1.0)  # one trial passed

@@ -15,19 +15,6 @@ from pytest_ecom.models import llm
 AGENT = ("--agent=litellm", "--agent-model=openai/stub-agent")
 
 
-@pytest.fixture(scope="module")
-def server(model_server):
-    return model_server
-
-
-@pytest.fixture
-def stub(server):
-    server.reset()
-    return server
-
-
-def agent_requests(stub, model: str = "stub-agent") -> list[dict]:
-    return [body for path, body in stub.requests if path.endswith("/chat/completions") and body["model"] == model]
 
 
 def gaps(stub, model: str = "stub-agent") -> list[float]:
@@ -62,7 +49,7 @@ def test_failed_attempts_before_a_success_and_after_the_last_retry_all_count(min
     stub.fail("stub-agent", 10, 429)
     result, trial = run(mini_project, stub, "--ecom-backoff=0.01", "--ecom-retries=1")
     result.assert_outcomes(errors=1)
-    assert trial["tokens"]["agent"]["attempts"] == len(agent_requests(stub)) == 2
+    assert trial["tokens"]["agent"]["attempts"] == len(stub.chat_requests("stub-agent")) == 2
 
 
 # -- Retry-After -----------------------------------------------------------------------------
@@ -113,7 +100,7 @@ def test_an_answer_without_choices_is_retried_once(mini_project, stub):
     stub.malformed("stub-agent", 1)
     result, trial = run(mini_project, stub, "--ecom-backoff=0.01", "--ecom-price=openai/stub-agent=1000000,0")
     result.assert_outcomes(passed=1)
-    assert len(agent_requests(stub)) == 3
+    assert len(stub.chat_requests("stub-agent")) == 3
     # the empty answer reported its usage: the provider billed it, so it counts
     assert trial["tokens"]["agent"] == {"calls": 2, "attempts": 3, "prompt_tokens": 3, "completion_tokens": 3,
                                         "cost_usd": 3.0}
@@ -123,7 +110,7 @@ def test_answers_without_choices_end_as_a_clear_provider_error(mini_project, stu
     stub.malformed("stub-agent", 10)
     result, trial = run(mini_project, stub, "--ecom-backoff=0.01")  # three retries allowed, one used
     result.assert_outcomes(errors=1)
-    assert len(agent_requests(stub)) == 2
+    assert len(stub.chat_requests("stub-agent")) == 2
     assert trial["error"]["source"] == "provider"
     message = trial["error"]["message"]
     assert "model openai/stub-agent: the provider's answer is malformed (no choices in the answer) after 2 " \
@@ -136,7 +123,7 @@ def test_without_retries_a_malformed_answer_fails_at_once(mini_project, stub):
     stub.malformed("stub-agent", 10)
     result, trial = run(mini_project, stub, "--ecom-retries=0")
     result.assert_outcomes(errors=1)
-    assert len(agent_requests(stub)) == 1 and "after 1 attempt(s)" in trial["error"]["message"]
+    assert len(stub.chat_requests("stub-agent")) == 1 and "after 1 attempt(s)" in trial["error"]["message"]
 
 
 def test_a_judge_answer_without_choices_is_a_model_call_error(stub):

@@ -30,11 +30,6 @@ def look(messages, tools, context):
 '''
 
 
-@pytest.fixture(scope="module")
-def stub(model_server):
-    return model_server
-
-
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     shutil.copy(TASK, pytester.path / "image.task.yaml")
