@@ -44,10 +44,12 @@ def test_a_customer_at_fault_once_is_retried_and_only_the_last_attempt_counts(mi
         "attempt": 0, "seed": TRIAL_SEED, "fault": "harness text",
         "evidence": "the customer repeated the harness's own cue or instructions to it instead of writing a message",
         "message": CUE, "turns": 0, "tool_calls": 0}]
-    assert trial["customer"] == {"attempt": 1, "seed": retried_seed, "fault": None, "messages": 3,
-                                 "unoffered_confirmations": []}
+    assert trial["customer"] == {"attempt": 1, "seed": retried_seed, "temperature": 0.7, "fault": None,
+                                 "messages": 3, "unoffered_confirmations": []}
     chats = stub.chat_requests("customer-once-cue")
     assert [c["seed"] for c in chats] == [TRIAL_SEED] + [retried_seed] * 3  # the seeds the model was sent
+    # a re-run samples: at temperature 0 a server ignores the seed and would repeat the fault
+    assert [c["temperature"] for c in chats] == [0] + [0.7] * 3
     assert trial["tokens"]["customer"]["calls"] == 4  # the faulty attempt's call is paid for too
     customer = mini_project.report()["summary"]["customer"]
     assert customer == {

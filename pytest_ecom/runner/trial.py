@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_ecom.agents import AgentContext, AgentSpec
+from pytest_ecom.models import llm
 from pytest_ecom.models.metering import TrialMeter
 from pytest_ecom.prepare.task import PreparedTask
 from pytest_ecom.results.clean import safe_str
@@ -79,7 +80,8 @@ def agent_context(prepared: PreparedTask, trial: int, options: Mapping[str, Any]
                         trial=trial, seed=trial_seed(t.id, trial), options=dict(options))
 
 
-def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None) -> tuple[Customer, Referee | None]:
+def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None,
+                  temperature: float | None = None) -> tuple[Customer, Referee | None]:
     """The scripted customer (offline default), or with a customer model the LLM customer and the
     referee that tells its faults from the agent's."""
     t = prepared.task
@@ -88,7 +90,7 @@ def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None)
     persona = prepared.persona  # with the task's overrides (and a persona-grid variant's)
     given = "\n".join([t.customer.goal, persona.description, *t.agent.values()])
     referee = CustomerReferee(given, store_ids(prepared.domain.base), bool(prepared.searches or prepared.actions))
-    return LLMCustomer(user, t.customer.goal, persona, t.language, seed), referee
+    return LLMCustomer(user, t.customer.goal, persona, t.language, seed, temperature), referee
 
 
 async def run_task(prepared: PreparedTask, agent: AgentSpec, trial: int,
@@ -106,11 +108,13 @@ async def run_task(prepared: PreparedTask, agent: AgentSpec, trial: int,
     attempt = 0
     while True:
         seed = customer_seed(prepared.task.id, trial, attempt)
-        run = await _attempt(prepared, agent, trial, options, timeout_s, user, seed)
+        temperature = retry_temperature(attempt)
+        run = await _attempt(prepared, agent, trial, options, timeout_s, user, seed, temperature)
         fault = customer_fault(run)
         if fault is None or attempt >= customer_retries:
             traj = run.trajectory
-            figures = {"attempt": attempt, "seed": seed, "fault": None if fault is None else fault["fault"],
+            figures = {"attempt": attempt, "seed": seed, **({} if temperature is None else {"temperature": temperature}),
+                       "fault": None if fault is None else fault["fault"],
                        "messages": customer_messages(traj.transcript),
                        "unoffered_confirmations": unoffered_confirmations(traj.transcript)}
             return replace(run, customer=figures, customer_attempts=tuple(earlier))
@@ -133,8 +137,20 @@ def customer_fault(run: TrialRun) -> dict[str, Any] | None:
     return {**found, "turns": traj.turns, "tool_calls": len(traj.calls)}
 
 
+RETRY_TEMPERATURE = 0.7  # at temperature 0 servers ignore the seed: a re-run would repeat the fault word for word
+
+
+def retry_temperature(attempt: int) -> float | None:
+    """The customer's temperature on ``attempt``: the run's on the first (None), on a re-run at least
+    :data:`RETRY_TEMPERATURE`, so the new seed can change what the customer says."""
+    if attempt == 0:
+        return None
+    return max(RETRY_TEMPERATURE, llm.settings().temperature or 0.0)
+
+
 async def _attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options: Mapping[str, Any] | None,
-                   timeout_s: float | None, user: CustomerModel | None, seed: int) -> TrialRun:
+                   timeout_s: float | None, user: CustomerModel | None, seed: int,
+                   temperature: float | None = None) -> TrialRun:
     """One attempt of a trial, from scratch: a new agent, store and customer (whose model gets ``seed``)."""
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
@@ -142,7 +158,7 @@ async def _attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options
     instance = make_agent(agent, context, prepared, Trajectory(store=store))
     if isinstance(instance, EpisodeError):
         return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)
-    customer, referee = make_customer(prepared, seed, user)
+    customer, referee = make_customer(prepared, seed, user, temperature)
     setup = EpisodeSetup(
         agent=instance, tools=prepared.domain.tools, store=store, customer=customer,
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,

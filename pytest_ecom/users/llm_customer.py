@@ -32,9 +32,10 @@ def _same(a: str, b: str) -> bool:
 
 class LLMCustomer:
     def __init__(self, model: CustomerModel, goal: str, persona: Persona, language: str,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, temperature: float | None = None) -> None:
         self.model = model
         self.seed = seed
+        self.temperature = temperature  # None: the run's (--model-temperature)
         lang = language_of(language)
         self.messages: list[dict[str, Any]] = [
             {"role": "system", "content": roleplay_prompt(goal, persona, lang)},
@@ -46,7 +47,7 @@ class LLMCustomer:
         if agent_reply is not None:
             self.messages.append({"role": "user", "content": agent_reply})
         text = (await complete(self.model.model, list(self.messages), self.model.base_url, seed=self.seed,
-                               role="customer")).strip()  # tokens and cost count as the customer's
+                               role="customer", temperature=self.temperature)).strip()  # counted as the customer's
         self.messages.append({"role": "assistant", "content": text})
         if STOP_SIGNAL in text:
             return CustomerTurn(text, stop=True)
