@@ -114,8 +114,8 @@ def _resolve_calls(path: Path, task: Task, domain: Domain, kind: str) -> tuple[C
         if kind == "actions" and not tool.writes:
             raise _err(path, loc, f"{name} only reads; expect.actions lists calls that change the store",
                        "move it to expect.searches")
-        normalised = tool.normalize(args)
-        problems = tool.problems(normalised)
+        checked = tool.check(args)  # one pass: the arguments as the tool runs them, and its refusals
+        normalised, problems = checked.arguments, checked.problems
         if problems:
             raise _err(path, loc, f"{name}: invalid arguments: {'; '.join(problems)}",
                        "match the tool's argument schema (`pytest-ecom tools " + domain.name + "`)")
