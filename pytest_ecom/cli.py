@@ -6,52 +6,42 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
-SUFFIXES = (TASK_SUFFIX, SAMPLE_SUFFIX)
-
-
-def _task_files(paths: Sequence[str]) -> Iterator[Path]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.yaml") if p.name.endswith(SUFFIXES) and p.is_file())
-        elif path.is_file():
-            yield path
-        else:
-            raise FileNotFoundError(raw)
-
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_ecom.prepare.task import claim_task_id, load_prepared
     from pytest_ecom.prepare.sample import load_prepared_sample
+    from pytest_ecom.prepare.task import load_prepared
+    from pytest_ecom.spec.task_files import TaskIds, expand, find_root, misspelt_suffix
 
-    count, bad = 0, 0
-    owners: dict[str, Path] = {}
     try:
-        files = list(_task_files(args.paths))
+        files = expand(args.paths)
     except FileNotFoundError as exc:
         print(f"error: no such file or directory: {exc}", file=sys.stderr)
         return 2
-    for path in files:
-        count += 1
-        try:
-            load = load_prepared_sample if path.name.endswith(SAMPLE_SUFFIX) else load_prepared
-            claim_task_id(owners, load(path), Path.cwd())
-        except SpecError as exc:
-            bad += 1
-            print(exc.format(Path.cwd()), file=sys.stderr)
-    if count == 0:
+    if not files:
         print(f"error: no *{TASK_SUFFIX} or *{SAMPLE_SUFFIX} files found in {' '.join(args.paths)}",
               file=sys.stderr)
         return 2
+    ids = TaskIds(find_root(files), shown_from=Path.cwd())  # ids are unique across the project, as in pytest
+    bad = 0
+    for path in files:
+        try:
+            problem = misspelt_suffix(path)
+            if problem is not None:
+                raise problem
+            prepared = (load_prepared_sample if path.name.endswith(SAMPLE_SUFFIX) else load_prepared)(path)
+            ids.claim(prepared.id, prepared.path)
+        except SpecError as exc:
+            bad += 1
+            print(exc.format(Path.cwd()), file=sys.stderr)
     samples = sum(path.name.endswith(SAMPLE_SUFFIX) for path in files)
     kinds = "task and sample file(s)" if samples else "task file(s)"
-    print(f"{count - bad} of {count} {kinds} valid")
+    print(f"{len(files) - bad} of {len(files)} {kinds} valid")
     return 1 if bad else 0
 
 

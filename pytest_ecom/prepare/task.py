@@ -304,15 +304,6 @@ def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
         return None  # something it relies on moved: check the file again
 
 
-def claim_task_id(owners: dict[str, Path], prepared: PreparedTask, base: Path | None = None) -> None:
-    """Records, seeds and pass^k are keyed by task id: two files must never share one."""
-    other = owners.setdefault(prepared.id, prepared.path)
-    if other != prepared.path:
-        shown = other.relative_to(base.resolve()) if base and other.is_relative_to(base.resolve()) else other
-        raise _err(prepared.path, ["id"], f"task id {prepared.id!r} is also used by {shown}",
-                   "give each task file its own id")
-
-
 _MEMO: dict[Path, tuple[tuple[int, int], PreparedTask]] = {}
 
 

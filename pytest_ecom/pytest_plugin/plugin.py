@@ -19,7 +19,7 @@ from pytest_ecom.prepare.spec_cache import SpecCache
 from pytest_ecom.prepare.task import forget_dependency_stamps
 from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.pytest_plugin.accounting import Accounting
-from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
+from pytest_ecom.pytest_plugin.collect import MisspeltFile, SampleFile, TaskFile
 from pytest_ecom.pytest_plugin.items import TrialItem
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
 from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
@@ -41,6 +41,7 @@ from pytest_ecom.runner import TrialPool
 from pytest_ecom.runner.episode import agent_threads_running
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
+from pytest_ecom.spec.task_files import MISSPELT
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -153,6 +154,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return TaskFile.from_parent(parent, path=file_path)
     if file_path.name.endswith(SAMPLE_SUFFIX):
         return SampleFile.from_parent(parent, path=file_path)
+    if file_path.name.endswith(tuple(MISSPELT)):
+        return MisspeltFile.from_parent(parent, path=file_path)
     return None
 
 
