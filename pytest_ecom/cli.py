@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,29 +47,85 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from pytest_ecom.results.report import report_json_schema
-    from pytest_ecom.spec.schema import persona_json_schema, render, task_json_schema
+    from pytest_ecom.spec.schema import SCHEMAS, render
 
-    schema = persona_json_schema() if args.persona else report_json_schema() if args.report else task_json_schema()
+    if args.report:
+        from pytest_ecom.results.report import report_json_schema
+
+        schema = report_json_schema()
+    else:
+        schema = SCHEMAS["persona" if args.persona else "sample" if args.sample else "task"]()
     sys.stdout.write(render(schema))
     return 0
 
 
-def cmd_tools(args: argparse.Namespace) -> int:
+def _domain(name: str):  # type: ignore[no-untyped-def]
     from pytest_ecom.domains import load_domain
 
     try:
-        domain = load_domain(args.store, Path.cwd())
+        return load_domain(name, Path.cwd())
     except (LookupError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from pytest_ecom.tools.describe import argument_lines, signature, summary
+
+    domain = _domain(args.store)
+    if domain is None:
         return 2
     if args.json:
         print(json.dumps(domain.tools.schemas(), indent=2, ensure_ascii=False))
         return 0
+    today = f"today is {domain.today.isoformat()} (the tools and policy count from it)" if domain.today else \
+        "no fixed today"
+    print(f"store {domain.name}: {len(list(domain.tools))} tools; {today}")
+    print("arguments: name: type — description; * marks a required one (--json: the definitions the agent gets)")
     for tool in domain.tools:
-        params = ", ".join(tool.parameters.get("properties", {}))
-        kind = "writes" if tool.writes else "reads "
-        print(f"{kind}  {tool.name}({params})")
+        print(f"\n{'writes' if tool.writes else 'reads '}  {signature(tool)}  {summary(tool)}")
+        for line in argument_lines(tool):
+            print(f"          {line}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from pytest_ecom.store.browse import find, matches, one_line, records
+
+    domain = _domain(args.store)
+    if domain is None:
+        return 2
+    tables = domain.base
+    if args.table is not None and args.table not in tables:
+        print(f"error: store {domain.name!r} has no table {args.table!r}; its tables: {', '.join(tables)}",
+              file=sys.stderr)
+        return 2
+    if args.record is not None:
+        try:
+            record = find(tables[args.table], args.record)
+        except KeyError:
+            ids = [rid for rid, _ in records(tables[args.table])]
+            print(f"error: table {args.table!r} has no record {args.record!r}; ids: {', '.join(ids[:20])}"
+                  + (f" and {len(ids) - 20} more" if len(ids) > 20 else ""), file=sys.stderr)
+            return 2
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return 0
+    grep = args.grep
+    if args.table is None and grep is None:  # the tables and their sizes
+        for name, table in tables.items():
+            print(f"{name:<28} {sum(1 for _ in records(table))} record(s)")
+        print(f"\n`pytest-ecom data {domain.name} TABLE` lists a table's records; --grep TEXT finds records")
+        return 0
+    found = 0
+    for name in [args.table] if args.table is not None else list(tables):
+        for rid, record in records(tables[name]):
+            if grep is None or matches(rid, record, grep):
+                found += 1
+                print(f"{name}/{rid}  {one_line(record)}" if args.table is None else f"{rid}  {one_line(record)}")
+    if not found:
+        print(f"no record matches {grep!r}" if grep is not None else f"table {args.table!r} is empty",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -196,16 +253,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check task files without running them (exit 1 on problems)")
     p.add_argument("paths", nargs="+", help="task files or folders")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of personas, or of the JSON report)")
+    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of samples, personas, the JSON report)")
     which = p.add_mutually_exclusive_group()
+    which.add_argument("--sample", action="store_true", help="the schema of *.sample.yaml (stage-wise samples) instead")
     which.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
     which.add_argument("--report", action="store_true",
                        help="the schema of the versioned JSON report (--ecom-report) and its trial records")
     p.set_defaults(func=cmd_schema)
-    p = sub.add_parser("tools", help="list a store's tools (--json: their OpenAI definitions)")
+    p = sub.add_parser("tools", help="a store's tools: arguments with types, allowed values, required ones; "
+                                     "the store's today")
     p.add_argument("store", help="e.g. home_appliances")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the OpenAI tool definitions the agent gets, as JSON")
     p.set_defaults(func=cmd_tools)
+    p = sub.add_parser("data", help="browse a store's seed data: its tables, then a table's records and ids",
+                       description="Browse a store's seed data (fixtures/<store>/store.json). With no TABLE: the "
+                                   "tables and their sizes; with TABLE: each record's id and plain fields; with "
+                                   "TABLE and ID: the record as JSON. --grep keeps records whose JSON contains TEXT "
+                                   "(any case), in one table or all. Exit 1 when nothing matches, 2 for an unknown "
+                                   "store, table or record.")
+    p.add_argument("store", help="e.g. home_appliances")
+    p.add_argument("table", nargs="?", help="a table, e.g. orders")
+    p.add_argument("record", nargs="?", metavar="id", help="one record's id (nested stores: a path a/b/c)")
+    p.add_argument("--grep", metavar="TEXT", help="only records containing TEXT")
+    p.set_defaults(func=cmd_data)
     _add_import(sub)
     p = sub.add_parser("merge", help="merge shard reports (--ecom-shard) into one, optionally gating it")
     p.add_argument("reports", nargs="+", help="JSON reports written with --ecom-report")
@@ -229,7 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # e.g. `pytest-ecom data STORE TABLE | head`: the reader has enough
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout again at exit
+        return 0
 
 
 if __name__ == "__main__":
