@@ -1,5 +1,5 @@
-"""The ``pytest-ecom`` command: check task files, print the schema, list a store's tools,
-import a published benchmark's data."""
+"""The ``pytest-ecom`` command: check task files, print the schemas, show a store's tools and data,
+import a published benchmark's data, merge and compare reports."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
+
+if TYPE_CHECKING:
+    from pytest_ecom.domains import Domain
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -59,7 +63,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _domain(name: str):  # type: ignore[no-untyped-def]
+def _domain(name: str) -> Domain | None:
+    """The store ``name`` as tasks here would see it, or None after printing why not."""
     from pytest_ecom.domains import load_domain
 
     try:
