@@ -1,84 +1,136 @@
-"""The ``pytest-ecom`` command: check task files, print the schema, list a store's tools,
-import a published benchmark's data."""
+"""The ``pytest-ecom`` command: check task files, print the schemas, show a store's tools and data,
+import a published benchmark's data, merge and compare reports."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pytest_ecom.spec import TASK_SUFFIX, SpecError
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
-SUFFIXES = (TASK_SUFFIX, SAMPLE_SUFFIX)
-
-
-def _task_files(paths: Sequence[str]) -> Iterator[Path]:
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.yaml") if p.name.endswith(SUFFIXES) and p.is_file())
-        elif path.is_file():
-            yield path
-        else:
-            raise FileNotFoundError(raw)
+if TYPE_CHECKING:
+    from pytest_ecom.domains import Domain
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from pytest_ecom.prepare.task import claim_task_id, load_prepared
     from pytest_ecom.prepare.sample import load_prepared_sample
+    from pytest_ecom.prepare.task import load_prepared
+    from pytest_ecom.spec.task_files import TaskIds, expand, find_root, misspelt_suffix
 
-    count, bad = 0, 0
-    owners: dict[str, Path] = {}
     try:
-        files = list(_task_files(args.paths))
+        files = expand(args.paths)
     except FileNotFoundError as exc:
         print(f"error: no such file or directory: {exc}", file=sys.stderr)
         return 2
-    for path in files:
-        count += 1
-        try:
-            load = load_prepared_sample if path.name.endswith(SAMPLE_SUFFIX) else load_prepared
-            claim_task_id(owners, load(path), Path.cwd())
-        except SpecError as exc:
-            bad += 1
-            print(exc.format(Path.cwd()), file=sys.stderr)
-    if count == 0:
+    if not files:
         print(f"error: no *{TASK_SUFFIX} or *{SAMPLE_SUFFIX} files found in {' '.join(args.paths)}",
               file=sys.stderr)
         return 2
+    ids = TaskIds(find_root(files), shown_from=Path.cwd())  # ids are unique across the project, as in pytest
+    bad = 0
+    for path in files:
+        try:
+            problem = misspelt_suffix(path)
+            if problem is not None:
+                raise problem
+            prepared = (load_prepared_sample if path.name.endswith(SAMPLE_SUFFIX) else load_prepared)(path)
+            ids.claim(prepared.id, prepared.path)
+        except SpecError as exc:
+            bad += 1
+            print(exc.format(Path.cwd()), file=sys.stderr)
     samples = sum(path.name.endswith(SAMPLE_SUFFIX) for path in files)
     kinds = "task and sample file(s)" if samples else "task file(s)"
-    print(f"{count - bad} of {count} {kinds} valid")
+    print(f"{len(files) - bad} of {len(files)} {kinds} valid")
     return 1 if bad else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from pytest_ecom.results.report import report_json_schema
-    from pytest_ecom.spec.schema import persona_json_schema, render, task_json_schema
+    from pytest_ecom.spec.schema import SCHEMAS, render
 
-    schema = persona_json_schema() if args.persona else report_json_schema() if args.report else task_json_schema()
+    if args.report:
+        from pytest_ecom.results.report import report_json_schema
+
+        schema = report_json_schema()
+    else:
+        schema = SCHEMAS["persona" if args.persona else "sample" if args.sample else "task"]()
     sys.stdout.write(render(schema))
     return 0
 
 
-def cmd_tools(args: argparse.Namespace) -> int:
+def _domain(name: str) -> Domain | None:
+    """The store ``name`` as tasks here would see it, or None after printing why not."""
     from pytest_ecom.domains import load_domain
 
     try:
-        domain = load_domain(args.store, Path.cwd())
+        return load_domain(name, Path.cwd())
     except (LookupError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    from pytest_ecom.tools.describe import argument_lines, signature, summary
+
+    domain = _domain(args.store)
+    if domain is None:
         return 2
     if args.json:
         print(json.dumps(domain.tools.schemas(), indent=2, ensure_ascii=False))
         return 0
+    today = f"today is {domain.today.isoformat()} (the tools and policy count from it)" if domain.today else \
+        "no fixed today"
+    print(f"store {domain.name}: {len(list(domain.tools))} tools; {today}")
+    print("arguments: name: type — description; * marks a required one (--json: the definitions the agent gets)")
     for tool in domain.tools:
-        params = ", ".join(tool.parameters.get("properties", {}))
-        kind = "writes" if tool.writes else "reads "
-        print(f"{kind}  {tool.name}({params})")
+        print(f"\n{'writes' if tool.writes else 'reads '}  {signature(tool)}  {summary(tool)}")
+        for line in argument_lines(tool):
+            print(f"          {line}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from pytest_ecom.store.browse import find, matches, one_line, records
+
+    domain = _domain(args.store)
+    if domain is None:
+        return 2
+    tables = domain.base
+    if args.table is not None and args.table not in tables:
+        print(f"error: store {domain.name!r} has no table {args.table!r}; its tables: {', '.join(tables)}",
+              file=sys.stderr)
+        return 2
+    if args.record is not None:
+        try:
+            record = find(tables[args.table], args.record)
+        except KeyError:
+            ids = [rid for rid, _ in records(tables[args.table])]
+            print(f"error: table {args.table!r} has no record {args.record!r}; ids: {', '.join(ids[:20])}"
+                  + (f" and {len(ids) - 20} more" if len(ids) > 20 else ""), file=sys.stderr)
+            return 2
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return 0
+    grep = args.grep
+    if args.table is None and grep is None:  # the tables and their sizes
+        for name, table in tables.items():
+            print(f"{name:<28} {sum(1 for _ in records(table))} record(s)")
+        print(f"\n`pytest-ecom data {domain.name} TABLE` lists a table's records; --grep TEXT finds records")
+        return 0
+    found = 0
+    for name in [args.table] if args.table is not None else list(tables):
+        for rid, record in records(tables[name]):
+            if grep is None or matches(rid, record, grep):
+                found += 1
+                print(f"{name}/{rid}  {one_line(record)}" if args.table is None else f"{rid}  {one_line(record)}")
+    if not found:
+        print(f"no record matches {grep!r}" if grep is not None else f"table {args.table!r} is empty",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -206,16 +258,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check task files without running them (exit 1 on problems)")
     p.add_argument("paths", nargs="+", help="task files or folders")
     p.set_defaults(func=cmd_validate)
-    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of personas, or of the JSON report)")
+    p = sub.add_parser("schema", help="print the JSON Schema of *.task.yaml (or of samples, personas, the JSON report)")
     which = p.add_mutually_exclusive_group()
+    which.add_argument("--sample", action="store_true", help="the schema of *.sample.yaml (stage-wise samples) instead")
     which.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
     which.add_argument("--report", action="store_true",
                        help="the schema of the versioned JSON report (--ecom-report) and its trial records")
     p.set_defaults(func=cmd_schema)
-    p = sub.add_parser("tools", help="list a store's tools (--json: their OpenAI definitions)")
+    p = sub.add_parser("tools", help="a store's tools: arguments with types, allowed values, required ones; "
+                                     "the store's today")
     p.add_argument("store", help="e.g. home_appliances")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the OpenAI tool definitions the agent gets, as JSON")
     p.set_defaults(func=cmd_tools)
+    p = sub.add_parser("data", help="browse a store's seed data: its tables, then a table's records and ids",
+                       description="Browse a store's seed data (fixtures/<store>/store.json). With no TABLE: the "
+                                   "tables and their sizes; with TABLE: each record's id and plain fields; with "
+                                   "TABLE and ID: the record as JSON. --grep keeps records whose JSON contains TEXT "
+                                   "(any case), in one table or all. Exit 1 when nothing matches, 2 for an unknown "
+                                   "store, table or record.")
+    p.add_argument("store", help="e.g. home_appliances")
+    p.add_argument("table", nargs="?", help="a table, e.g. orders")
+    p.add_argument("record", nargs="?", metavar="id", help="one record's id (nested stores: a path a/b/c)")
+    p.add_argument("--grep", metavar="TEXT", help="only records containing TEXT")
+    p.set_defaults(func=cmd_data)
     _add_import(sub)
     p = sub.add_parser("merge", help="merge shard reports (--ecom-shard) into one, optionally gating it")
     p.add_argument("reports", nargs="+", help="JSON reports written with --ecom-report")
@@ -239,7 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # e.g. `pytest-ecom data STORE TABLE | head`: the reader has enough
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Python flushes stdout again at exit
+        return 0
 
 
 if __name__ == "__main__":

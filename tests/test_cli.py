@@ -77,18 +77,80 @@ def test_schema_as_a_command_prints_valid_json():
     assert json.loads(proc.stdout)["additionalProperties"] is False
 
 
-def test_tools_lists_a_stores_tools(in_copy, capsys):
+def test_tools_shows_types_allowed_values_and_required_arguments(in_copy, capsys):
     assert main(["tools", "mini"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        "reads   get_user(user_id)",
-        "reads   get_order(order_id)",
-        "writes  cancel_order(order_id, reason)",
-        "writes  change_address(order_id, street, city)",
-    ]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "store mini: 4 tools; no fixed today"
+    assert "writes  cancel_order(order_id*, reason)" in "\n".join(out)
+    assert '          reason: "no_longer_needed" | "ordered_by_mistake", default "no_longer_needed"' in out
+    assert "          user_id*: string" in out
     assert main(["tools", "mini", "--json"]) == 0
     assert [t["function"]["name"] for t in json.loads(capsys.readouterr().out)][:2] == ["get_user", "get_order"]
     assert main(["tools", "no_such_store"]) == 2
-    assert "unknown store 'no_such_store'" in capsys.readouterr().err
+    assert "unknown store 'no_such_store'; known stores: " in capsys.readouterr().err
+
+
+def test_tools_shows_the_stores_today_and_array_limits(capsys):
+    assert main(["tools", "home_appliances"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("store home_appliances: ") and "today is 2026-03-10" in out.splitlines()[0]
+    assert "product_ids*: list of string, at least 2 items, at most 4 items, no repeats" in out
+    assert 'service_type*: "installation" | "repair"' in out
+
+
+def test_data_lists_tables_then_records_then_one_record(in_copy, capsys):
+    assert main(["data", "mini"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[:2] == ["users                        1 record(s)", "orders                       3 record(s)"]
+    assert main(["data", "mini", "orders"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["100001", "100002", "100003"]
+    assert lines[2] == '100003  user_id="u1"  status="shipped"  +items,shipping,history'
+    assert main(["data", "mini", "orders", "100003"]) == 0
+    assert json.loads(capsys.readouterr().out)["shipping"]["tracking"] == "TRK42"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["orders", "--grep", "TOASTER"], ["100002"]),  # any case, in nested fields
+    (["--grep", "ada@"], ["users/u1"]),  # every table, ids prefixed with their table
+    (["--grep", "10000"], ["users/u1", "orders/100001", "orders/100002", "orders/100003"]),  # ids match too
+])
+def test_data_grep_keeps_matching_records(in_copy, capsys, args, expected):
+    assert main(["data", "mini", *args]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == expected
+
+
+def test_data_refuses_unknown_names_listing_the_valid_ones(in_copy, capsys):
+    assert main(["data", "nope"]) == 2
+    assert "unknown store 'nope'; known stores: " in capsys.readouterr().err
+    assert main(["data", "mini", "order"]) == 2
+    assert "error: store 'mini' has no table 'order'; its tables: users, orders" in capsys.readouterr().err
+    assert main(["data", "mini", "orders", "1"]) == 2
+    assert "table 'orders' has no record '1'; ids: 100001, 100002, 100003" in capsys.readouterr().err
+    assert main(["data", "mini", "orders", "--grep", "no such text"]) == 1
+    assert "no record matches 'no such text'" in capsys.readouterr().err
+
+
+def test_data_reads_nested_stores_by_path(capsys):
+    assert main(["data", "ecom_bench", "orders", "--grep", "313021098954"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    rid = line.split()[0]
+    assert rid.startswith("jd/") and rid.endswith("/313021098954")
+    assert main(["data", "ecom_bench", "orders", rid]) == 0
+    assert json.loads(capsys.readouterr().out)["订单ID"] == "313021098954"
+
+
+def test_tools_and_data_survive_a_closed_pipe(in_copy, monkeypatch):
+    class ClosedPipe:  # what `pytest-ecom data ... | head` leaves stdout as once head has quit
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert main(["data", "mini", "orders"]) == 0
+    assert main(["tools", "mini", "--json"]) == 0
 
 
 def test_a_command_is_required(capsys):

@@ -23,7 +23,6 @@ def ids(tasks: list[str], n: int) -> list[str]:
 def test_only_task_yaml_files_are_collected(mini_project):
     mini_project.write("tasks/ci.yaml", "on: [push]\njobs: {}\n")
     mini_project.write("tasks/foo.yaml", "schema_version: 1\nid: not_a_task\n")
-    mini_project.write("tasks/notes.task.yml", "id: wrong_suffix\n")
     mini_project.write(".github/workflows/ci.yaml", "jobs: [unclosed\n")  # broken, but not ours
     mini_project.write("compose.yaml", "services: {web: {image: nginx}}\n")
     result = mini_project.run("--collect-only", "-q")
@@ -77,19 +76,6 @@ def test_a_tag_named_like_a_pytest_marker_does_not_change_the_outcome(mini_proje
     result = mini_project.run("--agent=oracle", "-rsx")
     outcomes = set(result.parseoutcomes()) - {"warnings"}
     assert outcomes <= {"passed", "errors"}, result.stdout.str()
-
-
-def test_two_files_with_the_same_task_id_never_merge_silently(mini_project):
-    """Seeds, records and pass^k are keyed by task id: a duplicate id must be a collection
-    error naming both files, or its trials must all be counted."""
-    mini_project.write("more/status.task.yaml", mini_project.task_text("status"))
-    result = mini_project.run("--agent=oracle", "--repeat=2")
-    out = mini_project.output(result)
-    if result.ret == pytest.ExitCode.INTERRUPTED:  # refused at collection
-        assert "order_status" in out and "more/status.task.yaml" in out and "tasks/status.task.yaml" in out
-    else:
-        result.assert_outcomes(passed=8)
-        assert "8 trials: 8 passed" in out, out
 
 
 # -- collection errors: file:line, what is wrong, and the fix --------------------------

@@ -89,3 +89,32 @@ def test_a_shard_says_it_was_the_shard_that_left_tasks_out(mini_project):
     result = mini_project.run("--agent=oracle", "--ecom-shard=1/2")
     lines = [line for line in summary_block(result) if line.startswith("subset:")]
     assert lines and "deselected (--ecom-shard)" in lines[0], summary_block(result)
+
+
+@pytest.mark.parametrize(("flag", "shown"), [("-x", "-x"), ("--maxfail=2", "--maxfail=2")])
+def test_a_run_stopped_by_maxfail_says_pass_hat_k_covers_a_subset(mini_project, flag, shown):
+    # do_nothing fails every task; the stop leaves tasks collected but never run
+    result = mini_project.run("--agent=mini_agents:do_nothing", flag, "--ecom-report=report.json")
+    failed = result.parseoutcomes()["failed"]
+    assert failed == (1 if flag == "-x" else 2)
+    summary = mini_project.report()["summary"]
+    assert summary["selection"] == [shown]
+    assert len(summary["not_run"]) == 3 - failed
+    assert f"subset: {3 - failed} collected task(s) deselected ({shown}); pass^k covers the {failed} task(s) run" in (
+        summary_block(result))
+
+
+def test_maxfail_that_never_stops_the_run_is_no_subset(mini_project):
+    result = mini_project.run("--agent=oracle", "--maxfail=1", "--ecom-report=report.json")
+    result.assert_outcomes(passed=3)
+    assert mini_project.report()["summary"]["selection"] == []
+    assert not [line for line in summary_block(result) if line.startswith("subset:")]
+
+
+def test_a_run_stopped_by_x_under_xdist_says_it_may_not_cover_all(mini_project):
+    result = mini_project.run_subprocess("-n", "2", "--agent=mini_agents:do_nothing", "-x",
+                                         "--ecom-report=report.json")
+    assert result.ret != 0
+    assert mini_project.report()["summary"]["selection"] == ["-x"]
+    assert any(line.startswith("subset:") and "(-x)" in line or "selected with -x" in line
+               for line in result.stdout.lines), result.stdout.str()

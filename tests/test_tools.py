@@ -203,3 +203,37 @@ def test_agents_get_tool_definitions_without_our_annotations():
     [schema] = ToolSet([leave_note]).schemas()
     assert schema["function"]["parameters"]["properties"]["note"] == {"type": "string"}
     assert leave_note.parameters["properties"]["note"]["x-free-text"] is True  # the checks still see it
+
+
+# -- how `pytest-ecom tools` shows arguments (pytest_ecom.tools.describe) ---------------------
+
+@pytest.mark.parametrize(("schema", "shown"), [
+    ({"type": "string"}, "string"),
+    ({"type": "string", "enum": ["a", "b"]}, '"a" | "b"'),
+    ({"enum": [1, 2]}, "1 | 2"),
+    ({"const": True}, "true"),
+    ({"type": ["string", "null"]}, "string or null"),
+    ({"anyOf": [{"type": "integer"}, {"type": "null"}]}, "integer or null"),
+    ({"type": "array", "items": {"type": "string", "enum": ["x"]}}, 'list of "x"'),
+    ({"type": "object", "properties": {"a": {}, "b": {}}}, "object {a, b}"),
+    ({"$ref": "#/$defs/Kind"}, '"big" | "small"'),
+    ({}, "any"),
+])
+def test_argument_types_are_shown_in_words(schema, shown):
+    from pytest_ecom.tools.describe import type_of
+
+    assert type_of(schema, {"Kind": {"enum": ["big", "small"]}}) == shown
+
+
+def test_argument_lines_mark_required_ones_and_show_limits_and_defaults():
+    from pytest_ecom.tools.describe import argument_lines, signature
+
+    @tool(writes=False, parameters={"properties": {
+        "qty": {"type": "integer", "minimum": 1, "maximum": 9, "description": "how  many\n items"},
+        "note": {"type": "string", "default": "none", "x-free-text": True}}, "required": ["qty"]})
+    def pick(store, qty, note="none"):
+        return {}
+
+    assert signature(pick) == "pick(qty*, note)"
+    assert argument_lines(pick) == ["qty*: integer, >= 1, <= 9 — how many items",
+                                    'note: string, default "none", free text']

@@ -7,6 +7,7 @@ import importlib
 import inspect
 import os
 from dataclasses import dataclass
+from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ class DomainSpec:
 
     name: str
     tools: tuple[Tool, ...]
+    today: date | None = None  # the store's fixed "today", when its tools and policy count from one
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Domain:
     base: dict[str, dict[str, Any]]
     fixture_dir: Path
     stamp: tuple[Any, ...] = ()  # changes when its data, policy or tool code changes
+    today: date | None = None  # from the DomainSpec: what a year-less date in a task means
 
 
     def new_store(self) -> Store:
@@ -100,7 +103,8 @@ def _load(name: str, fixture_dir: Path) -> Domain:
     policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
     code = sorted({inspect.getsourcefile(t.func) or "" for t in spec.tools} - {""})
     stamp = file_stamps([fixture_dir / "store.json", policy_file, *map(Path, code)])
-    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp)
+    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp,
+                  spec.today)
 
 
 _NEAR: dict[tuple[str, str], Domain] = {}  # (name, folder asked from) → domain: collection asks per file

@@ -24,6 +24,7 @@ from pytest_ecom.spec.paths import code_stamp, file_stamps
 from pytest_ecom.scoring import check_outputs, check_searches, check_state
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
 from pytest_ecom.spec.loader import find_persona_file
+from pytest_ecom.prepare.dates import dates_in, is_iso_day
 from pytest_ecom.prepare.spec_cache import Entry, SpecCache
 from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
@@ -177,6 +178,10 @@ class _Seen:
         for text in texts:
             self.add(text)
 
+    def know(self, values: set[str]) -> None:
+        """Values seen in another spelling (a date in words, as its ISO form)."""
+        self._found.update(v.casefold() for v in values)
+
     def add(self, text: str) -> None:
         text = text.casefold()
         self._texts.append(text)
@@ -196,11 +201,20 @@ class _Seen:
         return hit
 
 
+_VALUE_FIX = ("mention it in customer.goal/script, put it in agent context, or add a required search or a lookup "
+              "whose result contains it")
+_DATE_FIX = ("let the customer say the date in customer.goal/script, as e.g. 'March 20th', '20 March 2026', "
+             "'3月20日' or '2026-03-20' (a date without a year is in the store's today's year), or put it in "
+             "agent context")
+
+
 def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, Any]],
             lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...]) -> Store:
     """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
     # As if searched in one text: the goal, the script and the agent context, then each call's result.
-    seen = _Seen(["\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])])
+    told = "\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])
+    seen = _Seen([told])
+    seen.know(dates_in(told, domain.today))  # "March 20th" supplies date='2026-03-20' (tool results are ISO)
     store = Store(base)
     for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
@@ -208,8 +222,7 @@ def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, An
             for arg, value in _needed_values(domain.tools[name], args):
                 if not any(seen.has(s.casefold()) for s in _spellings(value)):
                     raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
-                               "mention it in customer.goal/script, put it in agent context, or add a required "
-                               "search or a lookup whose result contains it")
+                               _DATE_FIX if isinstance(value, str) and is_iso_day(value) else _VALUE_FIX)
             result = domain.tools.call(store, name, args)
             if not result.ok:
                 raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",
@@ -302,15 +315,6 @@ def _from_cache(entry: Entry, path: Path) -> PreparedTask | None:
         return PreparedTask(entry.id, entry.tags, path, entry.digest, domain, entry.searches, entry.actions)
     except (LookupError, SpecError):
         return None  # something it relies on moved: check the file again
-
-
-def claim_task_id(owners: dict[str, Path], prepared: PreparedTask, base: Path | None = None) -> None:
-    """Records, seeds and pass^k are keyed by task id: two files must never share one."""
-    other = owners.setdefault(prepared.id, prepared.path)
-    if other != prepared.path:
-        shown = other.relative_to(base.resolve()) if base and other.is_relative_to(base.resolve()) else other
-        raise _err(prepared.path, ["id"], f"task id {prepared.id!r} is also used by {shown}",
-                   "give each task file its own id")
 
 
 _MEMO: dict[Path, tuple[tuple[int, int], PreparedTask]] = {}

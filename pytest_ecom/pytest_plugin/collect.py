@@ -11,16 +11,17 @@ import pytest
 from pytest_ecom.pytest_plugin.items import TrialItem
 from pytest_ecom.prepare.persona_grid import variant_task
 from pytest_ecom.prepare.sample import PreparedSample, load_prepared_sample
-from pytest_ecom.prepare.task import PreparedTask, claim_task_id, load_prepared
+from pytest_ecom.prepare.task import PreparedTask, load_prepared
 from pytest_ecom.pytest_plugin.state import STATE
 from pytest_ecom.spec import SpecError
+from pytest_ecom.spec.task_files import TaskIds, misspelt_suffix
 
 NO_AGENT = "no --agent given: tasks were collected and validated; pass --agent=NAME (e.g. --agent=oracle) to run them"
 _SKIP_NO_AGENT = pytest.mark.skip(reason=NO_AGENT)  # built once: collection adds it to every item
 
 
 SEEN_TAGS = pytest.StashKey[set[str]]()
-TASK_FILES = pytest.StashKey[dict[str, Path]]()
+TASK_IDS = pytest.StashKey[TaskIds]()
 
 
 def register_tag_markers(config: pytest.Config, tags: list[str]) -> None:
@@ -30,6 +31,25 @@ def register_tag_markers(config: pytest.Config, tags: list[str]) -> None:
         if tag not in seen:
             seen.add(tag)
             config.addinivalue_line("markers", f"{tag}: pytest-ecom task tag")
+
+
+def task_ids(config: pytest.Config) -> TaskIds:
+    """The run's task ids: the rootdir's task files (scanned like pytest walks folders) and
+    everything collected (a suite outside the rootdir too)."""
+    found = config.stash.get(TASK_IDS, None)
+    if found is None:
+        found = config.stash[TASK_IDS] = TaskIds(config.rootpath, config.getini("norecursedirs"),
+                                                 config.invocation_params.dir)
+    return found
+
+
+class MisspeltFile(pytest.File):
+    """A ``*.task.yml`` / ``*.sample.yml``: refused with the rename, as `pytest-ecom validate` does."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        problem = misspelt_suffix(self.path)
+        assert problem is not None
+        raise self.CollectError(problem.format(self.config.invocation_params.dir))
 
 
 class EcomFile(pytest.File):
@@ -49,7 +69,7 @@ class EcomFile(pytest.File):
         here = self.config.invocation_params.dir
         try:
             prepared = self.load()
-            claim_task_id(self.config.stash.setdefault(TASK_FILES, {}), prepared, here)
+            task_ids(self.config).claim(prepared.id, prepared.path)
         except SpecError as exc:
             raise self.CollectError(exc.format(here)) from None
         settings = self.config.stash[STATE].settings

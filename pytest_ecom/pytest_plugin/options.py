@@ -136,7 +136,7 @@ def _gate(text: str) -> Gate:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _model_options(group: pytest.OptionGroup, role: str, help: str) -> None:
+def _model_options(group: _Grouped, role: str, help: str) -> None:
     """``--<role>-model`` and ``--<role>-base-url`` (an OpenAI-compatible endpoint serving it)."""
     group.addoption(f"--{role}-model", default=None, metavar="MODEL", help=help)
     group.addoption(f"--{role}-base-url", default=None, metavar="URL",
@@ -217,8 +217,46 @@ _positive_seconds = _seconds(minimum_excluded=True)
 _non_negative_seconds = _seconds(minimum_excluded=False)
 
 
+# `pytest --help` shows our options in these groups, in this order. Every option is placed by the
+# table below (a new option: one line in OPTION_GROUP, then `group.addoption(...)` in add_options as
+# usual); an option missing from it fails at start-up, so none lands in a stray group.
+GROUPS: tuple[tuple[str, str], ...] = (
+    ("run", "pytest-ecom: run (agent, trials, scoring)"),
+    ("models", "pytest-ecom: models (who plays agent, customer, judge; calls, cost, cassettes)"),
+    ("reports", "pytest-ecom: reports (JSON, HTML, log, progress)"),
+    ("ci", "pytest-ecom: CI (gates, baseline, shards, resume)"),
+)
+OPTION_GROUP: dict[str, str] = {
+    "--agent": "run", "--repeat": "run", "--ecom-concurrency": "run", "--ecom-timeout": "run",
+    "--ecom-scoring": "run", "--ecom-persona-grid": "run", "--ecom-include-malformed": "run",
+    "--agent-model": "models", "--agent-base-url": "models", "--user-model": "models", "--user-base-url": "models",
+    "--ecom-customer-retries": "models", "--vision-model": "models", "--vision-base-url": "models",
+    "--embedding-model": "models", "--embedding-base-url": "models", "--judge-model": "models",
+    "--judge-base-url": "models", "--ecom-retries": "models", "--ecom-call-timeout": "models",
+    "--ecom-backoff": "models", "--model-temperature": "models", "--model-max-tokens": "models",
+    "--ecom-price": "models", "--ecom-max-cost": "models", "--ecom-record": "models", "--ecom-replay": "models",
+    "--ecom-report": "reports", "--ecom-html": "reports", "--ecom-log": "reports", "--ecom-progress": "reports",
+    "--ecom-gate": "ci", "--ecom-max-errors": "ci", "--ecom-baseline": "ci", "--ecom-max-drop": "ci",
+    "--ecom-shard": "ci", "--ecom-resume": "ci",
+}
+
+
+class _Grouped:
+    """``addoption`` that puts each option into its group of :data:`OPTION_GROUP`."""
+
+    def __init__(self, parser: pytest.Parser) -> None:
+        self._groups = {key: parser.getgroup(f"ecom-{key}", title) for key, title in GROUPS}
+
+    def addoption(self, *names: str, **kwargs: object) -> None:
+        long_name = next((n for n in names if n.startswith("--")), names[0])
+        if long_name not in OPTION_GROUP:
+            raise KeyError(f"pytest-ecom option {long_name} has no group: add it to OPTION_GROUP in "
+                           f"pytest_ecom/pytest_plugin/options.py (one of {', '.join(k for k, _ in GROUPS)})")
+        self._groups[OPTION_GROUP[long_name]].addoption(*names, **kwargs)  # type: ignore[arg-type]
+
+
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ecom", "pytest-ecom: benchmark e-commerce agents")
+    group = _Grouped(parser)
     group.addoption("--agent", default=None, metavar="NAME",
                     help="agent under test: a registered name (e.g. oracle) or module:attr. "
                          "Without it, tasks are collected and validated but skipped.")

@@ -19,7 +19,7 @@ from pytest_ecom.prepare.spec_cache import SpecCache
 from pytest_ecom.prepare.task import forget_dependency_stamps
 from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.pytest_plugin.accounting import Accounting
-from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
+from pytest_ecom.pytest_plugin.collect import MisspeltFile, SampleFile, TaskFile
 from pytest_ecom.pytest_plugin.items import TrialItem
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
 from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
@@ -41,6 +41,7 @@ from pytest_ecom.runner import TrialPool
 from pytest_ecom.runner.episode import agent_threads_running
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
+from pytest_ecom.spec.task_files import MISSPELT
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -51,15 +52,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
 
 
-def selection_options(config: pytest.Config) -> list[str]:
-    """The options in use that run only part of the collected items."""
+def selection_options(config: pytest.Config, stopped_early: bool = False) -> list[str]:
+    """The options in use that run only part of the collected items (``-x``/``--maxfail`` only when
+    they did stop the run)."""
     used = []
     for option, flag in (("keyword", "-k"), ("markexpr", "-m"), ("lf", "--lf"), ("deselect", "--deselect")):
         if getattr(config.option, option, None):
             used.append(flag)
     if config.stash[STATE].settings.shard is not None:
         used.append("--ecom-shard")
+    if stopped_early:
+        maxfail = config.option.maxfail
+        used.append("-x" if maxfail == 1 else f"--maxfail={maxfail}")
     return used
+
+
+def stopped_by_maxfail(session: pytest.Session) -> bool:
+    """Whether ``-x``/``--maxfail`` ended the run before every selected item ran (with xdist the
+    controller's scheduler, not the session, notes the stop)."""
+    if not session.config.option.maxfail:
+        return False
+    dsession = session.config.pluginmanager.getplugin("dsession")
+    return bool(session.shouldfail or session.shouldstop or getattr(dsession, "shouldstop", False))
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -140,6 +154,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         return TaskFile.from_parent(parent, path=file_path)
     if file_path.name.endswith(SAMPLE_SUFFIX):
         return SampleFile.from_parent(parent, path=file_path)
+    if file_path.name.endswith(tuple(MISSPELT)):
+        return MisspeltFile.from_parent(parent, path=file_path)
     return None
 
 
@@ -184,6 +200,7 @@ class EcomSession:
         self._built: Report | None = None
         self.accounting = Accounting()  # every trial that ran leaves exactly one record (controller)
         self.problems: list[str] = []
+        self.stopped_early = False  # -x / --maxfail stopped the run: pass^k covers a subset
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember each task's selected trials so they can start together; not on an xdist
@@ -283,7 +300,7 @@ class EcomSession:
     def _build_report(self) -> Report:
         s = self.state.settings
         report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
-                              selection_options(self.config), self.state.verdicts, self.state.not_run_tasks)
+                              selection_options(self.config, self.stopped_early), self.state.verdicts, self.state.not_run_tasks)
         if self.state.budget is not None:
             spent = self.state.budget.spent()
             report["budget"] = {"max_cost_usd": self.state.budget.limit_usd, "spent_usd": round(spent.usd, 8),
@@ -314,6 +331,11 @@ class EcomSession:
             return
         if self.state.log is not None:
             self.state.log.close()
+        if stopped_by_maxfail(session):
+            self.stopped_early = True
+            # Tasks collected here but never reached are "not run", like deselected ones (without
+            # xdist; the xdist controller collects nothing, and says "may not be all" instead).
+            self.state.deselected.update(i.prepared.id for i in session.items if isinstance(i, TrialItem))
         if self.state.resume_log is not None:
             self._add_resumed(session)
         s = self.state.settings

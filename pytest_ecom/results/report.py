@@ -63,6 +63,7 @@ def report_json_schema() -> dict[str, Any]:
 
     schema = TypeAdapter(Report).json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"urn:pytest-ecom:schema:report:v{REPORT_VERSION}"  # as spec/schema.py names the others
     schema["title"] = f"pytest-ecom report ({REPORT_FORMAT}, version {REPORT_VERSION})"
     return schema
 

@@ -1,4 +1,9 @@
-"""The JSON Schema of task files, generated from the pydantic models."""
+"""The JSON Schemas of task, sample and persona files, generated from the pydantic models.
+
+Each has a stable ``$id`` (``urn:pytest-ecom:schema:<kind>:v<format version>``) that changes only
+with the file format, and is committed beside this module (``<kind>.schema.json``, shipped in the
+package) so editors can point at it; a test keeps the committed files equal to the models.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,38 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_ecom.spec.models import Persona, Task
+from pytest_ecom.spec.models import SCHEMA_VERSION, Persona, Task
+from pytest_ecom.spec.samples import Sample
 
-SCHEMA_FILE = Path(__file__).with_name("task.schema.json")
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def task_json_schema() -> dict[str, Any]:
-    schema = Task.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "pytest-ecom task (*.task.yaml)"
+def schema_id(kind: str, version: int) -> str:
+    return f"urn:pytest-ecom:schema:{kind}:v{version}"
+
+
+def _stamped(schema: dict[str, Any], kind: str, title: str, version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    schema["$schema"] = DRAFT
+    schema["$id"] = schema_id(kind, version)
+    schema["title"] = title
     return schema
 
 
+def task_json_schema() -> dict[str, Any]:
+    return _stamped(Task.model_json_schema(), "task", "pytest-ecom task (*.task.yaml)")
+
+
+def sample_json_schema() -> dict[str, Any]:
+    return _stamped(Sample.model_json_schema(), "sample", "pytest-ecom stage-wise sample (*.sample.yaml)")
+
+
 def persona_json_schema() -> dict[str, Any]:
-    return Persona.model_json_schema()
+    return _stamped(Persona.model_json_schema(), "persona", "pytest-ecom persona (personas/*.yaml)")
+
+
+SCHEMAS = {"task": task_json_schema, "sample": sample_json_schema, "persona": persona_json_schema}
+SCHEMA_FILES = {kind: Path(__file__).with_name(f"{kind}.schema.json") for kind in SCHEMAS}
+SCHEMA_FILE = SCHEMA_FILES["task"]
 
 
 def render(schema: dict[str, Any]) -> str:

@@ -9,6 +9,6 @@ from pytest_ecom.domains.home_appliances.reads import READ_TOOLS
 from pytest_ecom.domains.home_appliances.writes import WRITE_TOOLS
 from pytest_ecom.domains.registry import DomainSpec
 
-DOMAIN = DomainSpec(name="home_appliances", tools=READ_TOOLS + WRITE_TOOLS)
+DOMAIN = DomainSpec(name="home_appliances", tools=READ_TOOLS + WRITE_TOOLS, today=TODAY)
 
 __all__ = ["DOMAIN", "TODAY"]

@@ -11,6 +11,6 @@ from pytest_ecom.domains.seller_support._common import TODAY
 from pytest_ecom.domains.seller_support.reads import READ_TOOLS
 from pytest_ecom.domains.seller_support.writes import WRITE_TOOLS
 
-DOMAIN = DomainSpec(name="seller_support", tools=READ_TOOLS + WRITE_TOOLS)
+DOMAIN = DomainSpec(name="seller_support", tools=READ_TOOLS + WRITE_TOOLS, today=TODAY)
 
 __all__ = ["DOMAIN", "TODAY"]
