@@ -23,10 +23,26 @@ ENTRY_POINT_GROUP = "pytest_ecom.domains"
 
 @dataclass(frozen=True)
 class DomainSpec:
-    """The code half of a domain: its name and tools."""
+    """The code half of a domain: its name and tools.
+
+    ``consequential`` names the tools whose changes the customer must confirm first (cancel,
+    return, refund, booking...): the procedure dimension fails a trial that runs one of them
+    without a confirming turn (docs/procedure.md). None by default: a domain declares its own.
+    """
 
     name: str
     tools: tuple[Tool, ...]
+    consequential: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        names = {t.name for t in self.tools}
+        unknown = sorted(set(self.consequential) - names)
+        if unknown:
+            raise ValueError(f"domain {self.name!r}: consequential tools {unknown} are not among its tools")
+        reads = sorted(t.name for t in self.tools if t.name in self.consequential and not t.writes)
+        if reads:
+            raise ValueError(f"domain {self.name!r}: {reads} only read; only a tool that writes is consequential")
+        object.__setattr__(self, "consequential", frozenset(self.consequential))
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class Domain:
     base: dict[str, dict[str, Any]]
     fixture_dir: Path
     stamp: tuple[Any, ...] = ()  # changes when its data, policy or tool code changes
+    consequential: frozenset[str] = frozenset()  # tools whose changes need the customer's confirmation
 
 
     def new_store(self) -> Store:
@@ -100,7 +117,8 @@ def _load(name: str, fixture_dir: Path) -> Domain:
     policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
     code = sorted({inspect.getsourcefile(t.func) or "" for t in spec.tools} - {""})
     stamp = file_stamps([fixture_dir / "store.json", policy_file, *map(Path, code)])
-    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp)
+    return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp,
+                  spec.consequential)
 
 
 _NEAR: dict[tuple[str, str], Domain] = {}  # (name, folder asked from) → domain: collection asks per file
