@@ -54,8 +54,11 @@ async def _unanswered_proposal(script: list[str], context: dict[str, str], reads
             if not message.get("tool_calls"):
                 break
             fn = message["tool_calls"][0]["function"]
-            result = tools.call(store, fn["name"], json.loads(fn["arguments"]))
-            messages.append({"role": "tool", "tool_call_id": "c", "name": fn["name"], "content": result.content})
+            try:
+                content = tools.call(store, fn["name"], json.loads(fn["arguments"])).content
+            except Exception as exc:  # a read the folder's data cannot answer (its golden writes do run)
+                content = f"{type(exc).__name__}: {exc}"
+            messages.append({"role": "tool", "tool_call_id": "c", "name": fn["name"], "content": content})
         if len(oracle.proposals) > proposed and (turn + 1 >= len(script) or script[turn + 1] != line):
             return turn + 1
     return None
