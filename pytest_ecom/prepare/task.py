@@ -26,7 +26,6 @@ from pytest_ecom.prepare.spec_cache import Entry, SpecCache
 from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
-
 from pytest_ecom.tools.visible import Seen, unseen
 from pytest_ecom.models.vision import IMAGE_TABLE
 

@@ -12,7 +12,8 @@ from pytest_ecom.domains.registry import DomainSpec
 # Changes the customer must confirm first (policy: state the change, get a yes): cancelling,
 # changing or returning an order, exchanges, gift-card balance and refunds, service bookings.
 # Urging a delivery, an invoice, a review cashback and a hand-off change nothing the customer pays for.
-CONSEQUENTIAL = frozenset({"cancel_order", "modify_order", "return_order", "exchange_item", "use_gift_card_balance", "refund_to_gift_card", "book_service"})
+CONSEQUENTIAL = frozenset({"cancel_order", "modify_order", "return_order", "exchange_item", "use_gift_card_balance",
+                           "refund_to_gift_card", "book_service"})
 DOMAIN = DomainSpec(name="home_appliances", tools=READ_TOOLS + WRITE_TOOLS, consequential=CONSEQUENTIAL)
 
 __all__ = ["DOMAIN", "TODAY"]

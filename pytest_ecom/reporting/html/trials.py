@@ -125,11 +125,13 @@ def _writes(writes: list[dict[str, Any]]) -> str:
     rows = []
     for w in writes:
         unseen = ", ".join(w.get("unseen") or [])
-        informed = badge("pass") if w.get("informed") else f'{badge("fail")} <span class="muted">unseen: {e(unseen)}</span>'
+        informed = (badge("pass") if w.get("informed")
+                    else f'{badge("fail")} <span class="muted">unseen: {e(unseen)}</span>')
         confirm = w.get("confirm", "")
         rows.append([e(w.get("call")), f"<code>{e(w.get('tool'))}</code>", informed,
                      f'<span class="chip {_CONFIRM.get(confirm, "skip")}">{e(confirm)}</span>'])
-    return f'<div class="writes"><b>writes</b>{table(["call", "tool", "informed", "confirmed"], rows, "stats writes")}</div>'
+    shown = table(["call", "tool", "informed", "confirmed"], rows, "stats writes")
+    return f'<div class="writes"><b>writes</b>{shown}</div>'
 
 
 # -- store diff -----------------------------------------------------------------------------
