@@ -48,3 +48,13 @@ def as_sent(arguments: Any) -> Any:
         except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse: kept as text
             return arguments
     return arguments
+
+
+def message_text(message: Message) -> str:
+    """A message's text: its content, or the text parts of a multi-part content."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""

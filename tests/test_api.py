@@ -27,8 +27,8 @@ def test_the_documented_script_runs_trials_without_importing_pytest() -> None:
     proc = subprocess.run([sys.executable, str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
-        "damaged_kettle [1-2]: pass (state ok, searches ok, outputs ok)",
-        "damaged_kettle [2-2]: pass (state ok, searches ok, outputs ok)",
+        "damaged_kettle [1-2]: pass (state ok, searches ok, outputs ok, procedure ok)",
+        "damaged_kettle [2-2]: pass (state ok, searches ok, outputs ok, procedure ok)",
         "pytest imported: False",
     ]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ecom.prepare.dates import dates_in
+from pytest_ecom.tools.dates import dates_in
 from pytest_ecom.prepare.task import prepare
 from pytest_ecom.spec import SpecError, load_task
 

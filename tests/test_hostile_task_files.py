@@ -21,7 +21,7 @@ import pytest
 import yaml
 from conftest import UNRELATED_PLUGINS, line_of
 
-from pytest_ecom.prepare.task import _Seen
+from pytest_ecom.tools.visible import Seen as _Seen
 from pytest_ecom.spec import SpecError, Task, parse_model
 from pytest_ecom.spec.samples import Sample
 from pytest_ecom.spec.yaml_io import MAX_FILE_BYTES, read_yaml

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ecom.cli import main
+from pytest_ecom.importers.confirmations import CONFIRM_LINES
 from pytest_ecom.importers.ecom_bench import (
     dimension_value,
     goal_section,
@@ -31,6 +32,7 @@ from pytest_ecom.spec.yaml_io import read_yaml
 ROOT = Path(__file__).resolve().parents[1]
 MINI = Path(__file__).resolve().parent / "data" / "ecom_bench_mini"
 FILES = ["000_manage_order.task.yaml", "001_get_gift_info.task.yaml", "002_manage_urgent.task.yaml"]
+CONFIRM = CONFIRM_LINES["zh"]
 
 
 def tasks_json(folder: Path = MINI) -> list[dict]:
@@ -206,7 +208,12 @@ def test_goal_is_the_intents_section_verbatim_and_script_one_message_per_intent(
         customer = load(out, name)["customer"]
         section = entry["instruction"].split("### 这是你的目标：")[1].strip()
         assert customer["goal"].startswith(section)
-        assert customer["script"] == intents(entry["instruction"])
+        # one message per intent, and the confirming line wherever a change is listed (docs/procedure.md)
+        assert [line for line in customer["script"] if line != CONFIRM] == intents(entry["instruction"])
+    # the cancellation (consequential) is confirmed right after the customer asks for it; the urgent
+    # delivery (not consequential) and the read-only task get no confirming line
+    assert load(out, FILES[0])["customer"]["script"][1:3] == ["然后你要求客服取消订单500001", CONFIRM]
+    assert CONFIRM not in load(out, FILES[1])["customer"]["script"] + load(out, FILES[2])["customer"]["script"]
     second = load(out, FILES[1])["customer"]
     # the second intent's closing tag is misspelt `<意图二>` (as in the reference): still one message
     assert second["script"] == ["你想知道商品900002有没有赠品", "如果有，你想了解电子卡余额"]

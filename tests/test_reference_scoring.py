@@ -45,13 +45,18 @@ def golden(prepared, kind: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def verdicts(run_agent, prepared, act) -> tuple[dict[str, bool], bool, dict[str, bool | None]]:
-    """(reference checks, reference reward, our dimensions)."""
+    """(reference checks, reference reward, our dimensions but procedure: the ones ECom-Bench has).
+
+    These agents write on the first message without listing the change or hearing a yes, so our
+    procedure dimension fails them all (see test_the_golden_trajectory_passes_both); the cases
+    here compare the three dimensions the two rules share.
+    """
     run = run_agent(prepared, act)
     assert run.error is None, run.error
     checks = reference_trajectory_checks(prepared, run.trajectory)
     ours = score_trajectory(prepared, run.trajectory)
     assert bool(reward(ours)) == all(d.passed is not False for d in ours)
-    return checks, all(checks.values()), {d.name: d.passed for d in ours}
+    return checks, all(checks.values()), {d.name: d.passed for d in ours if d.name != "procedure"}
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,14 @@ def test_the_golden_trajectory_passes_both(run_agent, change_address):
     checks, ref, ours = verdicts(run_agent, change_address, act)
     assert checks == {"actions": True, "searches": True, "outputs": True} and ref
     assert ours == {"state": True, "searches": True, "outputs": None}
+    # ... but the write was made on the first message, unconfirmed: our default rule fails it on procedure
+    run = run_agent(change_address, act)
+    (procedure,) = [d for d in score_trajectory(change_address, run.trajectory) if d.name == "procedure"]
+    assert procedure.passed is False
+    # the new address and phone come in the customer's second message; the agent wrote on the first
+    assert [p.split(": call ")[0] for p in procedure.problems] == ["informed writes", "informed writes", "confirmed writes"]
+    assert procedure.detail["writes"] == [{"call": 2, "tool": "manage_order_tool", "informed": False,
+                                           "unseen": ["order_id", "phone_number"], "confirm": "missing"}]
 
 
 def test_doing_nothing_fails_both(run_agent, change_address):
@@ -254,7 +267,8 @@ def test_the_run_reports_both_rules_and_the_chosen_one_decides(mini_project, sco
                                  "default pass^1 1.000  pass^2 1.000; reference pass^1 0.000  pass^2 0.000"])
     report = mini_project.report("report.json")
     assert report["summary"]["rules"] == {"default": {"1": 1.0, "2": 1.0}, "reference": {"1": 0.0, "2": 0.0},
+                                          "without_procedure": {"1": 1.0, "2": 1.0}, "procedure_only_failures": 0,
                                           "differ": 2, "differing_tasks": ["cancel_kettle"]}
     assert {json.dumps(t["verdicts"], sort_keys=True) for t in report["trials"]} == {json.dumps(
-        {"default": True, "reference": False,
+        {"default": True, "reference": False, "without_procedure": True,
          "reference_checks": {"actions": True, "searches": False, "outputs": False}}, sort_keys=True)}

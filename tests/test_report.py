@@ -50,14 +50,18 @@ def test_one_record_per_trial_with_seed_outcome_and_dimensions(half_report):
     trials = half_report["trials"]
     assert [(t["task"], t["trial"]) for t in trials] == [(task, i) for task in TASKS for i in (1, 2, 3)]
     for t in trials:
-        assert t["version"] == 1 and t["repeat"] == 3 and t["store"] == "mini"
+        assert t["version"] == 2 and t["repeat"] == 3 and t["store"] == "mini"
         assert t["seed"] == trial_seed(t["task"], t["trial"])
         assert t["outcome"] == ("fail" if t["trial"] == 2 else "pass")
         assert t["error"] is None
         assert set(t["timings"]) >= {"agent_s", "tools_s", "customer_s", "episode_s"}
     status_pass, status_fail = trials[6], trials[7]
-    assert status_pass["dimensions"] == {"state": {"passed": True}, "searches": {"passed": True},
-                                         "outputs": {"passed": True}}
+    assert status_pass["dimensions"] == {
+        "state": {"passed": True}, "searches": {"passed": True}, "outputs": {"passed": True},
+        "procedure": {"passed": True, "detail": {"writes": [], "tool_calls": 1, "failed_calls": 0,
+                                                 "max_tool_calls": 13}}}  # 3 × 1 golden call + 10
+    assert (status_pass["failed_calls"], status_pass["golden"]) == (0, {"tool_calls": 1, "turns": 1,
+                                                                         "max_tool_calls": 13})
     assert status_pass["transcript"] is None  # passing trials stay compact
     assert status_fail["dimensions"]["searches"] == {
         "passed": False, "problems": ['missing call: get_order(order_id="100003")']}

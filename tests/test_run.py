@@ -34,6 +34,10 @@ def test_oracle_passes_every_trial(mini_project):
         "agent oracle: 3 tasks, 9 trials: 9 passed, 0 failed, 0 errors",
         "pass^1 1.000  pass^2 1.000  pass^3 1.000  pass@3 1.000",
         "incomplete: 0 tasks (pass^k counts all 3)",
+        "state × searches × outputs alone (ECom-Bench's dimensions, no procedure): "
+        "pass^1 1.000  pass^2 1.000  pass^3 1.000  (0 trial(s) failed on procedure alone)",
+        # per trial: (2 + 2 + 1 calls) / 3 tasks; (1 + 2 + 1 turns) / 3 tasks, as on the golden path
+        "per trial: 1.667 tool calls (0 failed), 1.333 turns; golden path: 1.667 calls, 1.333 turns",
     ]
 
 
@@ -45,6 +49,9 @@ def test_do_nothing_agent_fails_every_trial_and_the_worst_tasks_name_the_dimensi
         "agent mini_agents:do_nothing: 3 tasks, 9 trials: 0 passed, 9 failed, 0 errors",
         "pass^1 0.000  pass^2 0.000  pass^3 0.000  pass@3 0.000",
         "incomplete: 0 tasks (pass^k counts all 3)",
+        "state × searches × outputs alone (ECom-Bench's dimensions, no procedure): "
+        "pass^1 0.000  pass^2 0.000  pass^3 0.000  (0 trial(s) failed on procedure alone)",
+        "per trial: 0 tool calls (0 failed), 1.333 turns; golden path: 1.667 calls, 1.333 turns",
         "worst tasks:",
         "  cancel_kettle   0/3 passed  failing: outputs ×3, searches ×3, state ×3",
         "  change_address  0/3 passed  failing: outputs ×3, searches ×3, state ×3",
@@ -211,7 +218,7 @@ def test_junit_xml_carries_each_trials_outcome_dimensions_and_seed(mini_project)
              for c in ET.parse(mini_project.path / "junit.xml").getroot().iter("testcase")}
     assert cases["cancel_kettle[1-2]"] == {
         "ecom.outcome": "pass", "ecom.seed": str(trial_seed("cancel_kettle", 1)), "ecom.trial": "1/2",
-        "ecom.state": "pass", "ecom.searches": "pass", "ecom.outputs": "pass"}
+        "ecom.state": "pass", "ecom.searches": "pass", "ecom.outputs": "pass", "ecom.procedure": "pass"}
     assert cases["cancel_kettle[2-2]"]["ecom.outcome"] == "fail"
     assert cases["cancel_kettle[2-2]"]["ecom.state"] == "fail"
     assert cases["cancel_kettle[2-2]"]["ecom.seed"] == str(trial_seed("cancel_kettle", 2))

@@ -23,7 +23,8 @@ def cancel(mini_task):
 def test_the_right_trajectory_passes_every_dimension(cancel, score, mini_agents):
     # order id given as a number and the phrase in capitals: judged by meaning, not spelling
     result = score(cancel, mini_agents.solve_cancel)
-    assert {n: d.passed for n, d in result.dims.items()} == {"state": True, "searches": True, "outputs": True}
+    assert {n: d.passed for n, d in result.dims.items()} == {"state": True, "searches": True, "outputs": True,
+                                                             "procedure": True}
     assert result.reward == 1
 
 

@@ -92,14 +92,24 @@ def tasks() -> list[tuple[Path, dict[str, Any]]]:
 def test_oracle_passes_every_trial_of_every_task(tmp_path):
     expected_tasks = len(task_files())
     output, code, (n_tasks, trials, passed, failed, errors), outcomes = run_benchmark(
-        tmp_path, "--agent=oracle", "--repeat=2")
-    assert (n_tasks, trials) == (expected_tasks, 2 * expected_tasks), output[-4000:]
+        tmp_path, "--agent=oracle", "--repeat=3")
+    assert (n_tasks, trials) == (expected_tasks, 3 * expected_tasks), output[-4000:]
     assert len(outcomes) == len(item_files())  # the report holds tasks and samples
     not_passing = {task: o for task, o in outcomes.items() if set(o) != {"pass"}}
     assert not not_passing and (passed, failed, errors) == (trials, 0, 0), f"{not_passing}\n{output[-4000:]}"
     samples = len(item_files()) - expected_tasks
-    assert f"{samples} samples, {2 * samples} passed, 0 failed, 0 errors" in output, output[-4000:]
+    assert f"{samples} samples, {3 * samples} passed, 0 failed, 0 errors" in output, output[-4000:]
     assert code == 0, output[-4000:]
+    # and it followed the procedure: every consequential write was listed, answered, then made
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    tasks = [t for t in report["trials"] if t["kind"] == "task"]
+    assert all(t["dimensions"]["procedure"]["passed"] for t in tasks)
+    confirmed = {t["task"] for t in tasks for w in t["dimensions"]["procedure"]["detail"]["writes"]
+                 if w["confirm"] == "confirmed"}
+    consequential = {data["id"] for path, data in load_tasks()
+                     if set(action_names(data)) & load_domain(data["store"], path.parent).consequential}
+    assert confirmed == consequential
+    assert all(t["tool_calls"] <= t["golden"]["max_tool_calls"] for t in tasks)
 
 
 def test_an_agent_doing_nothing_fails_every_trial(tasks, tmp_path):

@@ -24,11 +24,27 @@ ENTRY_POINT_GROUP = "pytest_ecom.domains"
 
 @dataclass(frozen=True)
 class DomainSpec:
-    """The code half of a domain: its name and tools."""
+    """The code half of a domain: its name and tools.
+
+    ``consequential`` names the tools whose changes the customer must confirm first (cancel,
+    return, refund, booking...): the procedure dimension fails a trial that runs one of them
+    without a confirming turn (docs/procedure.md). None by default: a domain declares its own.
+    """
 
     name: str
     tools: tuple[Tool, ...]
     today: date | None = None  # the store's fixed "today", when its tools and policy count from one
+    consequential: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        names = {t.name for t in self.tools}
+        unknown = sorted(set(self.consequential) - names)
+        if unknown:
+            raise ValueError(f"domain {self.name!r}: consequential tools {unknown} are not among its tools")
+        reads = sorted(t.name for t in self.tools if t.name in self.consequential and not t.writes)
+        if reads:
+            raise ValueError(f"domain {self.name!r}: {reads} only read; only a tool that writes is consequential")
+        object.__setattr__(self, "consequential", frozenset(self.consequential))
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class Domain:
     base: dict[str, dict[str, Any]]
     fixture_dir: Path
     stamp: tuple[Any, ...] = ()  # changes when its data, policy or tool code changes
+    consequential: frozenset[str] = frozenset()  # tools whose changes need the customer's confirmation
     today: date | None = None  # from the DomainSpec: what a year-less date in a task means
 
 
@@ -104,7 +121,7 @@ def _load(name: str, fixture_dir: Path) -> Domain:
     code = sorted({inspect.getsourcefile(t.func) or "" for t in spec.tools} - {""})
     stamp = file_stamps([fixture_dir / "store.json", policy_file, *map(Path, code)])
     return Domain(name, ToolSet(spec.tools), policy, load_tables(fixture_dir / "store.json"), fixture_dir, stamp,
-                  spec.today)
+                  spec.consequential, spec.today)
 
 
 _NEAR: dict[tuple[str, str], Domain] = {}  # (name, folder asked from) → domain: collection asks per file

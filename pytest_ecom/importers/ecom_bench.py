@@ -33,6 +33,7 @@ from typing import Any
 
 
 from pytest_ecom.importers.common import BadInput, dump_yaml, model_problem, write_files
+from pytest_ecom.importers.confirmations import CONFIRM_LINES, with_confirmations
 from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.models import Task
 from pytest_ecom.store import Store
@@ -522,6 +523,23 @@ def replay_problems(entries: list[dict[str, Any]], tables: dict[str, dict[str, A
     return problems
 
 
+def confirm_changes(data: dict[str, Any], tables: dict[str, dict[str, Any]]) -> None:
+    """Give the scripted customer a confirming line wherever the oracle, following the procedure,
+    lists a change and asks (the reference's policy: 变更操作需用户确认)."""
+    from pytest_ecom.domains.ecom_bench import DOMAIN  # the tools only: the data is the folder's
+
+    tools = ToolSet(DOMAIN.tools)
+    expect = data["expect"]
+
+    def normalised(kind: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(name, tools[name].normalize(args)) for call in expect.get(kind, []) for name, args in call.items()]
+
+    reads = normalised("lookups") + normalised("searches")
+    customer = data["customer"]
+    customer["script"] = with_confirmations(customer["script"], data["agent"], reads, normalised("actions"), tools,
+                                            DOMAIN.consequential, tables, CONFIRM_LINES["zh"])
+
+
 def convert(entries: list[Any], tools: dict[str, dict[str, Any]],
             tables: dict[str, dict[str, Any]]) -> list[Converted]:
     """Every task converted and validated as a :class:`Task`, or :class:`BadInput` listing every
@@ -540,6 +558,8 @@ def convert(entries: list[Any], tools: dict[str, dict[str, Any]],
     converted = []
     for i, entry in enumerate(entries):
         task = convert_entry(entry, tools, tables["orders"])
+        if not problems:  # the golden writes run on the data: the customer can confirm them
+            confirm_changes(task.data, tables)
         problem = model_problem(Task, task.data, _where(i, entry), "task")
         if problem:
             problems.append(problem)

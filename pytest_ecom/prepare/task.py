@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import itertools
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,14 +20,14 @@ from typing import Any
 from pytest_ecom.domains import Domain, load_domain
 from pytest_ecom.spec.paths import code_stamp, file_stamps
 from pytest_ecom.scoring import check_outputs, check_searches, check_state
-from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
+from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task, needs_confirmation
 from pytest_ecom.spec.loader import find_persona_file
-from pytest_ecom.prepare.dates import dates_in, is_iso_day
+from pytest_ecom.tools.dates import is_iso_day
 from pytest_ecom.prepare.spec_cache import Entry, SpecCache
 from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
-from pytest_ecom.tools import Tool
+from pytest_ecom.tools.visible import Seen, unseen
 from pytest_ecom.models.vision import IMAGE_TABLE
 
 CallSpec = tuple[str, dict[str, Any]]
@@ -66,6 +64,31 @@ class PreparedTask:
         return self._memo["task"]
 
     @property
+    def lookups(self) -> tuple[CallSpec, ...]:
+        """The task's lookups, normalised: reads that find the values its golden calls need."""
+        if "lookups" not in self._memo:
+            tools = self.domain.tools
+            self._memo["lookups"] = tuple((name, tools[name].normalize(args))
+                                          for name, args in map(call_parts, self.task.expect.lookups))
+        return self._memo["lookups"]
+
+    @property
+    def unconfirmed(self) -> tuple[CallSpec, ...]:
+        """The golden writes that opted out of the confirming turn (``confirm: false``)."""
+        return tuple(call for call, spec in zip(self.actions, self.task.expect.actions) if not needs_confirmation(spec))
+
+    @property
+    def golden_calls(self) -> int:
+        """Tool calls on the golden path: the lookups, searches and actions."""
+        return len(self.lookups) + len(self.searches) + len(self.actions)
+
+    @property
+    def max_tool_calls(self) -> int:
+        """The trial's tool budget: ``limits.max_tool_calls``, else generous room around the golden path."""
+        given = self.task.limits.max_tool_calls
+        return given if given is not None else budget_for(self.golden_calls)
+
+    @property
     def persona(self) -> Persona:
         """The customer's persona with the task's overrides applied."""
         if "persona" not in self._memo:
@@ -87,6 +110,13 @@ class PreparedTask:
                 self.domain.tools.call(store, name, args)
             self._memo["expected"] = store
         return self._memo["expected"]
+
+
+BUDGET_FACTOR, BUDGET_MARGIN = 3, 10  # the default tool budget: 3 × the golden calls + 10
+
+
+def budget_for(golden_calls: int) -> int:
+    return BUDGET_FACTOR * golden_calls + BUDGET_MARGIN
 
 
 def task_base(domain: Domain, task: Task) -> dict[str, dict[str, Any]]:
@@ -124,6 +154,9 @@ def _resolve_calls(path: Path, task: Task, domain: Domain, kind: str) -> tuple[C
             # A tool that can write may still only read in this call (e.g. action: query).
             raise _err(path, loc, f"{name} changes the store here; expect.{kind} lists calls that only read",
                        "move it to expect.actions")
+        if kind == "actions" and not needs_confirmation(call) and name not in domain.consequential:
+            raise _err(path, loc, f"{name} needs no confirmation in store {domain.name!r}: `confirm: false` "
+                       "changes nothing here", "remove `confirm: false` and `confirm_reason` from this action")
         out.append((name, normalised))
     return tuple(out)
 
@@ -133,72 +166,6 @@ def _writes(domain: Domain, name: str, args: dict[str, Any]) -> bool:
     probe = domain.new_store()
     domain.tools.call(probe, name, args)
     return bool(probe.changed())
-
-
-def _needed_values(tool: Tool, args: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Argument values the agent must learn from somewhere: not enums, not free text
-    (``x-free-text``), not values it computes (``x-derived``, e.g. a refund of a price difference)."""
-    props = tool.parameters.get("properties", {})
-    out = []
-    for name, value in args.items():
-        prop = props.get(name, {})
-        unlearned = prop.get("x-free-text") or prop.get("x-derived")
-        if "enum" in prop or "const" in prop or unlearned or isinstance(value, bool):
-            continue
-        if "default" in prop and value == prop["default"]:
-            continue  # filled in from the schema: nobody has to find it
-        values = value if isinstance(value, list) else [value]
-        out += [(name, v) for v in values if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
-    return out
-
-
-def _spellings(value: Any) -> list[str]:
-    if isinstance(value, float) and value.is_integer():
-        return [str(value), str(int(value))]
-    return [str(value)]
-
-
-# Words of what the agent can see (ids, numbers, dates, codes): most values needed are one of them.
-_WORD = re.compile(r"\w+(?:[-.:/@+]\w+)*")
-
-
-class _Seen:
-    """All the agent can see so far (casefolded): texts joined by newlines, growing call by call.
-
-    ``has(s)`` is ``s in "\n".join(texts)`` without building or rescanning that text for every
-    value: values once found are remembered (so are the words of each text), and a value not found
-    yet is looked for only in the texts added since. Collection so stays linear in the number of
-    golden calls (it was quadratic: every value scanned everything every call returned).
-    """
-
-    def __init__(self, texts: list[str]) -> None:
-        self._texts: list[str] = []
-        self._found: set[str] = set()
-        self._searched: dict[str, int] = {}  # a value not found yet -> texts already searched
-        for text in texts:
-            self.add(text)
-
-    def know(self, values: set[str]) -> None:
-        """Values seen in another spelling (a date in words, as its ISO form)."""
-        self._found.update(v.casefold() for v in values)
-
-    def add(self, text: str) -> None:
-        text = text.casefold()
-        self._texts.append(text)
-        self._found.update(_WORD.findall(text))
-
-    def has(self, value: str) -> bool:
-        if value in self._found:
-            return True
-        if "\n" in value:  # may span two texts: look at them joined (such values are rare)
-            hit = value in "\n".join(self._texts)
-        else:
-            hit = any(value in text for text in itertools.islice(self._texts, self._searched.get(value, 0), None))
-        if hit:
-            self._found.add(value)
-        else:
-            self._searched[value] = len(self._texts)
-        return hit
 
 
 _VALUE_FIX = ("mention it in customer.goal/script, put it in agent context, or add a required search or a lookup "
@@ -212,17 +179,15 @@ def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, An
             lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...]) -> Store:
     """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
     # As if searched in one text: the goal, the script and the agent context, then each call's result.
-    told = "\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])
-    seen = _Seen([told])
-    seen.know(dates_in(told, domain.today))  # "March 20th" supplies date='2026-03-20' (tool results are ISO)
+    # "March 20th" supplies date='2026-03-20' (tool arguments and results are ISO)
+    seen = Seen(["\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])], domain.today)
     store = Store(base)
     for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
             loc: list[str | int] = ["expect", kind, i]
-            for arg, value in _needed_values(domain.tools[name], args):
-                if not any(seen.has(s.casefold()) for s in _spellings(value)):
-                    raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
-                               _DATE_FIX if isinstance(value, str) and is_iso_day(value) else _VALUE_FIX)
+            for arg, value in unseen(domain.tools[name], args, seen)[:1]:
+                raise _err(path, loc, f"{name} needs {arg}={value!r}, but nothing the agent can see supplies it",
+                           _DATE_FIX if isinstance(value, str) and is_iso_day(value) else _VALUE_FIX)
             result = domain.tools.call(store, name, args)
             if not result.ok:
                 raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",

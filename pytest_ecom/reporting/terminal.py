@@ -66,6 +66,16 @@ def summary_lines(summary: dict[str, Any], agent: str | None) -> list[str]:
         lines.append("models: " + "; ".join(parts) + f" — total {dollars(usage['cost_usd'])}"
                      + (f", {dollars(per_pass)} per passed trial" if per_pass is not None else ""))
     rules = summary.get("rules")
+    if rules and "without_procedure" in rules:
+        lines.append("state × searches × outputs alone (ECom-Bench's dimensions, no procedure): "
+                     + "  ".join(f"pass^{j} {_fmt(v)}" for j, v in rules["without_procedure"].items())
+                     + f"  ({rules['procedure_only_failures']} trial(s) failed on procedure alone)")
+    spent = summary.get("efficiency")
+    if spent:
+        lines.append(f"per trial: {spent['tool_calls']:g} tool calls ({spent['failed_calls']:g} failed), "
+                     f"{spent['turns']:g} turns; golden path: {spent['golden_tool_calls']:g} calls, "
+                     f"{spent['golden_turns']:g} turns"
+                     + (f"; {spent['over_budget']} trial(s) over the tool budget" if spent["over_budget"] else ""))
     if rules and rules["differ"]:
         shown = ", ".join(rules["differing_tasks"][:5]) + (" …" if len(rules["differing_tasks"]) > 5 else "")
         lines.append(f"reference rules disagree on {rules['differ']} trial(s) ({shown}): "

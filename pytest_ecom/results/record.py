@@ -12,14 +12,14 @@ from typing import Any, Literal
 
 from typing_extensions import NotRequired, TypedDict  # pydantic reads these on Python 3.11 (the report schema)
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: the procedure dimension, verdicts.without_procedure, failed_calls, golden
 
 Outcome = Literal["pass", "fail", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "error")
 
 
 class DimensionRecord(TypedDict):
-    """One scored dimension (state, searches, outputs, agent, answer); ``passed`` None: not checked."""
+    """One scored dimension (state, searches, outputs, procedure, agent, answer); ``passed`` None: not checked."""
 
     passed: bool | None
     problems: NotRequired[list[str]]
@@ -32,6 +32,15 @@ class Verdicts(TypedDict):
     default: bool
     reference: bool | None
     reference_checks: NotRequired[dict[str, bool]]  # ECom-Bench's state / searches / outputs
+    without_procedure: NotRequired[bool]  # our rule over state × searches × outputs alone (end-to-end tasks)
+
+
+class GoldenRecord(TypedDict):
+    """An end-to-end task's golden path, to set the trial's calls and turns against."""
+
+    tool_calls: int  # the golden lookups, searches and actions
+    turns: int  # the scripted customer's messages
+    max_tool_calls: int  # the trial's tool budget (limits.max_tool_calls, or 3 × tool_calls + 10)
 
 
 class TrialErrorRecord(TypedDict):
@@ -96,6 +105,8 @@ class TrialRecord(TypedDict):
     end_reason: str
     turns: int
     tool_calls: int
+    failed_calls: NotRequired[int]  # tool calls that returned an error (record version 2)
+    golden: NotRequired[GoldenRecord]  # end-to-end tasks (record version 2)
     timings: dict[str, float]
     tokens: dict[str, RoleUsageRecord] | None  # per role (agent, customer, judge, vision)
     cost_usd: float | None  # None when unknown or no model was called

@@ -83,10 +83,34 @@ def rules_compared(records: list[TrialRecord], k: int) -> dict[str, Any] | None:
     for rule in ("default", "reference"):
         counts = task_counts(both, lambda r, rule=rule: bool(r["verdicts"][rule]))  # type: ignore[index]
         out[rule] = {str(j): estimate(counts, j).value for j in range(1, k + 1)}
+    three = [r for r in both if "without_procedure" in r["verdicts"]]
+    if three:  # ECom-Bench's dimensions alone (state × searches × outputs): published numbers stay comparable
+        counts = task_counts(three, lambda r: bool(r["verdicts"]["without_procedure"]))  # type: ignore[typeddict-item]
+        out["without_procedure"] = {str(j): estimate(counts, j).value for j in range(1, k + 1)}
+        out["procedure_only_failures"] = sum(1 for r in three if r["verdicts"]["without_procedure"]
+                                             and not r["verdicts"]["default"])
     differ = [r for r in both if r["verdicts"]["default"] != r["verdicts"]["reference"]]
     out["differ"] = len(differ)
     out["differing_tasks"] = sorted({r["task"] for r in differ})
     return out
+
+
+def efficiency(records: list[TrialRecord]) -> dict[str, Any] | None:
+    """Per scored end-to-end trial, on average: tool calls, failed calls and customer turns, next to
+    the golden path's calls and turns; and the trials that hit their tool budget."""
+    scored = [r for r in records if is_task(r) and r["outcome"] != "error" and "golden" in r]
+    if not scored:
+        return None
+
+    def mean(values: list[int]) -> float:
+        return round(sum(values) / len(values), 3)
+
+    return {"trials": len(scored), "tool_calls": mean([r["tool_calls"] for r in scored]),
+            "failed_calls": mean([r.get("failed_calls", 0) for r in scored]),
+            "turns": mean([r["turns"] for r in scored]),
+            "golden_tool_calls": mean([r["golden"]["tool_calls"] for r in scored]),  # type: ignore[typeddict-item]
+            "golden_turns": mean([r["golden"]["turns"] for r in scored]),  # type: ignore[typeddict-item]
+            "over_budget": sum(r["end_reason"] == "tool_budget" for r in scored)}
 
 
 INTERVALS_UP_TO = 10  # beyond it, only pass^K's interval: each k costs a bootstrap
@@ -229,6 +253,7 @@ def summarize(records: Iterable[TrialRecord], repeat: int | None = None,
                     **{o: sum(r["outcome"] == o for r in samples) for o in OUTCOMES}} if samples else None,
         "by_stage": breakdown(everything, k_max),
         "rules": rules_compared(records, k_max),
+        "efficiency": efficiency(records),
         "usage": usage_totals(everything),
         "scenarios": scenario_view(everything),
     }

@@ -3,8 +3,8 @@
 customer message → agent → (harness runs tool calls, feeds results back, calls
 the agent again) … → agent text → next customer message; until the customer's
 stop signal (or a request for a human, or a repeated message: ``CustomerTurn.end_reason``),
-the turn limit or the trial timeout. Everything is recorded with
-timings.
+the turn limit, the trial's tool budget (``tool_budget``: a failure) or the trial timeout.
+Everything is recorded with timings.
 
 Who is at fault decides the outcome. The agent raising, or answering with
 something that is not a message, is the agent's failure: the episode stops and
@@ -33,6 +33,7 @@ from typing import Any
 from pytest_ecom.agents.protocol import Agent, AgentContext, AgentReplyError, as_assistant_message
 from pytest_ecom.errors import ProviderError
 from pytest_ecom.results.clean import safe_str
+from pytest_ecom.scoring.procedure import TOOL_BUDGET
 from pytest_ecom.store import Store
 from pytest_ecom.tools import ToolSet
 from pytest_ecom.trajectory import MadeCall, Trajectory, as_sent
@@ -66,6 +67,7 @@ class EpisodeSetup:
     max_steps: int
     timeout_s: float
     referee: Referee | None = None  # set for a model-played customer (see users/faults.py)
+    max_tool_calls: int | None = None  # the trial's tool budget; going over ends it (end_reason tool_budget)
 
 
 def system_prompt(context: AgentContext) -> str:
@@ -166,6 +168,12 @@ class AgentCrashed(Exception):
     """The agent's fault (see ``Trajectory.crash``): ends the conversation, the trial is scored."""
 
 
+class ToolBudgetSpent(Exception):
+    """The agent asked for a tool call beyond the trial's budget: the conversation ends, the trial is
+    scored and fails (the procedure dimension says why)."""
+
+
+
 class _Clock:
     def __init__(self) -> None:
         self.start = time.perf_counter()
@@ -247,6 +255,8 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
             traj.replies.append(message["content"])
             return message["content"]
         for call in calls:
+            if setup.max_tool_calls is not None and len(traj.calls) >= setup.max_tool_calls:
+                raise ToolBudgetSpent  # this call is not run: brute force must not be free
             fn = call["function"]
             t0 = time.perf_counter()
             try:
@@ -290,6 +300,8 @@ async def run_episode(setup: EpisodeSetup) -> Trajectory:
         traj.end_reason = "timeout"
     except AgentCrashed:
         traj.end_reason = "agent_crash"
+    except ToolBudgetSpent:
+        traj.end_reason = TOOL_BUDGET
     finally:
         traj.timings["episode_s"] = round(time.perf_counter() - clock.start, 6)
     await lifecycle(setup.agent, "teardown", traj)

@@ -22,7 +22,8 @@ from pytest_ecom.results.clean import clean
 from pytest_ecom.results.record import RECORD_VERSION, TrialRecord
 from pytest_ecom.runner.episode import EpisodeError, describe, short_traceback
 from pytest_ecom.runner.sample import run_sample
-from pytest_ecom.runner.score import reference_trajectory_checks, reward, score_sample, score_trajectory
+from pytest_ecom.runner.score import (PROCEDURE, reference_trajectory_checks, reward, reward_without_procedure,
+                                     score_sample, score_trajectory)
 from pytest_ecom.runner.trial import CUSTOMER_RETRIES, TrialRun, run_task, trial_seed
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.model_scorers import ScoringModels
@@ -123,6 +124,8 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         assert dimensions is not None
         ours = bool(reward(dimensions))
         verdicts = {"default": ours, "reference": reference}
+        if any(d.name == PROCEDURE for d in dimensions):  # ECom-Bench's dimensions alone, for published numbers
+            verdicts["without_procedure"] = bool(reward_without_procedure(dimensions))
         if reference_checks is not None:
             verdicts["reference_checks"] = reference_checks
         decisive = reference if scoring == "reference" and reference is not None else ours
@@ -143,10 +146,14 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         "end_reason": traj.end_reason,
         "turns": traj.turns,
         "tool_calls": len(traj.calls),
+        "failed_calls": sum(not c.ok for c in traj.calls),
         "timings": {k: round(v, 6) for k, v in traj.timings.items()},
         "tokens": run.meter.tokens() if run.meter is not None else None,
         "cost_usd": _rounded(run.meter.cost_usd) if run.meter is not None and run.meter.roles else None,
     }
+    if isinstance(run.task, PreparedTask):  # the trial's path next to the golden one's
+        record["golden"] = {"tool_calls": run.task.golden_calls, "turns": len(run.task.task.customer.script),
+                            "max_tool_calls": run.task.max_tool_calls}
     if run.customer is not None:  # a model played the customer: its figures, and its faulty attempts
         record["customer"] = run.customer
         if run.customer_attempts:

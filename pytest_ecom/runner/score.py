@@ -10,14 +10,19 @@ from pytest_ecom.scoring import stage as scorers
 from pytest_ecom.scoring.model_scorers import ScoringModels, resolve_scorer
 from pytest_ecom.scoring.overlap import score_overlap
 from pytest_ecom.scoring.checks import Dimension, check_outputs, check_searches, check_state
+from pytest_ecom.scoring.procedure import ProcedureRules, check_procedure
 from pytest_ecom.scoring.reference import reference_checks
 from pytest_ecom.spec.samples import LABEL_TASK_TYPES
 from pytest_ecom.trajectory import Trajectory
 
+PROCEDURE = "procedure"
+
 
 def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension]:
-    """state × searches × outputs; a dimension the task does not check has ``passed=None``.
+    """state × searches × outputs × procedure; a dimension the task does not check has ``passed=None``.
 
+    Procedure (informed and confirmed writes, the tool budget) is read from the trajectory's
+    messages and calls alone, like the others: a logged trajectory scores the same again.
     A crashed agent also gets a failing ``agent`` dimension saying why.
     """
     assert traj.store is not None
@@ -26,10 +31,17 @@ def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension
         check_state(traj.store, prepared.expected, expect.state),
         check_searches(prepared.searches, traj.calls, prepared.domain.tools),
         check_outputs(expect.outputs, traj.replies),
+        check_procedure(traj.messages, traj.calls, traj.end_reason, procedure_rules(prepared), prepared.new_store()),
     ]
     if traj.crash is not None:
         dimensions.append(Dimension("agent", False, _crash_problems(traj.crash)))
     return dimensions
+
+
+def procedure_rules(prepared: PreparedTask) -> ProcedureRules:
+    """The task's side of the procedure check: its domain's tools, what needs confirming, its budget."""
+    return ProcedureRules(prepared.domain.tools, prepared.domain.consequential, prepared.unconfirmed,
+                          prepared.max_tool_calls, prepared.domain.today)
 
 
 def reference_trajectory_checks(prepared: PreparedTask, traj: Trajectory) -> dict[str, bool]:
@@ -42,6 +54,12 @@ def reference_trajectory_checks(prepared: PreparedTask, traj: Trajectory) -> dic
 def reward(dimensions: list[Dimension]) -> int:
     """1 when every checked dimension passed, else 0 (the product of the dimensions)."""
     return int(all(d.passed is not False for d in dimensions))
+
+
+def reward_without_procedure(dimensions: list[Dimension]) -> int:
+    """The reward over ECom-Bench's dimensions alone (state × searches × outputs): comparable with
+    published numbers, which never checked procedure."""
+    return reward([d for d in dimensions if d.name != PROCEDURE])
 
 
 def score_sample(prepared: PreparedSample, traj: Trajectory,

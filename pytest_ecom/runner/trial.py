@@ -163,6 +163,7 @@ async def _attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options
         agent=instance, tools=prepared.domain.tools, store=store, customer=customer,
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,
         timeout_s=timeout_s if timeout_s is not None else t.limits.timeout_s, referee=referee,
+        max_tool_calls=prepared.max_tool_calls,
     )
     try:
         traj = await run_episode(setup)

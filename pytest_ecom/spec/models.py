@@ -115,10 +115,16 @@ class StateAssertion(_Model):
 
 
 Call = dict[str, dict[str, Any]]
+# A golden write may also say ``confirm: false`` with a ``confirm_reason``: it needs no confirming turn.
+ActionCall = dict[str, dict[str, Any] | bool | str]
+CONFIRM_KEYS = ("confirm", "confirm_reason")
 
 
 class Expect(_Model):
-    actions: list[Call] = Field(default_factory=list, description="golden calls, replayed in order to build the expected state")
+    actions: list[ActionCall] = Field(
+        default_factory=list,
+        description="golden calls, replayed in order to build the expected state; a consequential one may add "
+                    "`confirm: false` and `confirm_reason` when it needs no confirming turn (docs/procedure.md)")
     searches: list[Call] = Field(default_factory=list, description="calls the agent must make (each matched by a distinct call)")
     outputs: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, description="phrases the agent's replies must contain (case-insensitive)"
@@ -129,16 +135,37 @@ class Expect(_Model):
         description="reads an agent can make to find values the golden calls need (never scored); "
                     "their results count when checking that every golden call is solvable")
 
-    @field_validator("actions", "searches", "lookups")
+    @field_validator("actions")
+    @classmethod
+    def _confirm_opt_out(cls, calls: list[ActionCall]) -> list[ActionCall]:
+        for call in calls:
+            confirm, reason = call.get("confirm", True), call.get("confirm_reason")
+            if not isinstance(confirm, bool):
+                raise ValueError("`confirm` is true or false")
+            if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+                raise ValueError("`confirm_reason` is a sentence saying why this write needs no confirmation")
+            if confirm is False and reason is None:
+                raise ValueError("`confirm: false` needs a `confirm_reason`: say why the customer need not "
+                                 "confirm this write (docs/procedure.md)")
+            if confirm is True and reason is not None:
+                raise ValueError("`confirm_reason` goes with `confirm: false`; remove it or add `confirm: false`")
+            _one_call({k: v for k, v in call.items() if k not in CONFIRM_KEYS})
+        return calls
+
+    @field_validator("searches", "lookups")
     @classmethod
     def _one_call_each(cls, calls: list[Call]) -> list[Call]:
         for call in calls:
-            if len(call) != 1:
-                raise ValueError("each call is one mapping `tool_name: {argument: value}`")
-            (args,) = call.values()
-            if not isinstance(args, dict):
-                raise ValueError("a call's arguments must be a mapping (use {} for none)")
+            _one_call(call)
         return calls
+
+
+def _one_call(call: dict[str, Any]) -> None:
+    if len(call) != 1:
+        raise ValueError("each call is one mapping `tool_name: {argument: value}`")
+    (args,) = call.values()
+    if not isinstance(args, dict):
+        raise ValueError("a call's arguments must be a mapping (use {} for none)")
 
 
 # The largest limits a task may set (README, "Writing a task"): every trial must end, and the
@@ -146,11 +173,16 @@ class Expect(_Model):
 MAX_TURNS = 200
 MAX_STEPS = 500  # agent calls per customer message
 MAX_TIMEOUT_S = 3600.0  # an hour per trial; a run of hundreds of trials must still finish
+MAX_TOOL_CALLS = 10_000
 
 
 class Limits(_Model):
     max_turns: int = Field(20, ge=1, le=MAX_TURNS, description="customer messages before the episode ends")
     max_steps: int = Field(30, ge=1, le=MAX_STEPS, description="agent calls per customer message (tool loop bound)")
+    max_tool_calls: int | None = Field(
+        None, ge=1, le=MAX_TOOL_CALLS,
+        description="tool calls the agent may make in a trial; going over ends it as a failure (end_reason "
+                    "tool_budget). Default: 3 × the golden path's calls + 10")
     timeout_s: float = Field(300.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False,
                              description="wall-clock limit of one trial, in seconds")
 
@@ -183,7 +215,12 @@ class Task(_Model):
         return bool(e.actions or e.searches or e.outputs or e.state)
 
 
-def call_parts(call: Call) -> tuple[str, dict[str, Any]]:
-    """``{name: args}`` → ``(name, args)``."""
-    ((name, args),) = call.items()
-    return name, args
+def call_parts(call: Call | ActionCall) -> tuple[str, dict[str, Any]]:
+    """``{name: args}`` → ``(name, args)`` (a golden write's ``confirm`` keys left aside)."""
+    ((name, args),) = ((k, v) for k, v in call.items() if k not in CONFIRM_KEYS)
+    return name, args  # type: ignore[return-value]
+
+
+def needs_confirmation(call: ActionCall) -> bool:
+    """False when the golden write opted out of the confirming turn (``confirm: false``)."""
+    return call.get("confirm", True) is not False

@@ -51,7 +51,10 @@ needs them, not all at once.
 number, user id, product id, phone number or any other identifier or fact. If you are asked for \
 something you were not given, say you don't have it and ask the assistant to look it up.
 4. Act as described under "Who you are" in every message: tone, patience, precision and length.
-5. Accept a proposal only if it serves your goal; otherwise say what you want instead.
+5. Accept a proposal only if it serves your goal; otherwise say what you want instead. When the \
+assistant lists a change (a cancellation, return, exchange, refund, payment, booking or address \
+change) and asks you to confirm it, say yes only if that exact change is what your goal asks for; \
+if any detail is wrong or was never asked for, say no and say what is wrong.
 6. Never send the same message twice.
 7. When every part of your goal is done, or the assistant has made clear it cannot be done, \
 send a short closing message that ends with {stop}
@@ -75,7 +78,8 @@ _ZH_TEMPLATE = """\
 3. 只使用目标里给出的信息和客服告诉你的信息。绝不编造订单号、用户ID、商品ID、电话号码或任何其他编号和事实。\
 客服要的信息你没有时，就说你没有，请客服帮你查。
 4. 每条消息都要符合"你的画像"：语气、耐心、表达的准确程度和消息长短。
-5. 客服提出的方案只有在符合你的目标时才接受，否则说明你真正想要的。
+5. 客服提出的方案只有在符合你的目标时才接受，否则说明你真正想要的。客服列出一项变更（取消、退货、换货、退款、支付、预约、\
+修改地址等）请你确认时，只有这项变更完全符合你的目标才确认；任何细节不对或并非你要求的，就拒绝并说明哪里不对。
 6. 不要重复发送同一条消息。
 7. 目标中的每一项都办完了，或者客服已明确表示无法办理时，发一条简短的结束语，并以 {stop} 结尾。
 8. 只有当你放弃与客服沟通、坚持要找人工时，才写 {human}（对话就此结束）。

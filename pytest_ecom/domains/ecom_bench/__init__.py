@@ -23,6 +23,12 @@ _BY_NAME = {t.name: t for t in READ_TOOLS + WRITE_TOOLS}
 assert set(_BY_NAME) == set(TOOL_SPECS), "every reference tool is implemented exactly once"
 assert all(t.arguments is REFERENCE_ARGUMENTS for t in _BY_NAME.values()), "every tool reads arguments as the reference"
 
-DOMAIN = DomainSpec(name="ecom_bench", tools=tuple(_BY_NAME[name] for name in TOOL_SPECS))
+# Changes the reference's policy says to confirm first (变更操作需用户确认): orders (cancel, modify, place),
+# returns, exchanges, E-card balance use and refunds, service bookings. A call of one that only reads
+# (查询) changes nothing and needs no confirmation (scoring/procedure.py).
+CONSEQUENTIAL = frozenset({"manage_order_tool", "manage_return_tool", "manage_exchange_tool", "manage_ecard_tool",
+                           "schedule_service_tool"})
+DOMAIN = DomainSpec(name="ecom_bench", tools=tuple(_BY_NAME[name] for name in TOOL_SPECS),
+                    consequential=CONSEQUENTIAL)
 
 __all__ = ["DOMAIN"]

@@ -11,6 +11,10 @@ from pytest_ecom.domains.seller_support._common import TODAY
 from pytest_ecom.domains.seller_support.reads import READ_TOOLS
 from pytest_ecom.domains.seller_support.writes import WRITE_TOOLS
 
-DOMAIN = DomainSpec(name="seller_support", tools=READ_TOOLS + WRITE_TOOLS, today=TODAY)
+# Changes the seller must confirm first: pausing or resuming a campaign, its budget, a balance refund.
+# Resubmitting for review and escalating change nothing the seller pays for.
+CONSEQUENTIAL = frozenset({"pause_campaign", "resume_campaign", "change_campaign_budget", "request_ad_balance_refund"})
+DOMAIN = DomainSpec(name="seller_support", tools=READ_TOOLS + WRITE_TOOLS, consequential=CONSEQUENTIAL,
+                    today=TODAY)
 
 __all__ = ["DOMAIN", "TODAY"]

@@ -50,6 +50,16 @@ def _notes(summary: dict[str, Any]) -> str:
     if samples:
         notes.append(f"Stage-wise samples, counted apart from the pass^k above: {samples['items']} samples, "
                      f"{samples['pass']} passed, {samples['fail']} failed, {samples['error']} errors.")
+    rules = summary.get("rules") or {}
+    if "without_procedure" in rules:
+        notes.append("State × searches × outputs alone (ECom-Bench's dimensions, without procedure): "
+                     + ", ".join(f"pass^{k} {num(v)}" for k, v in rules["without_procedure"].items())
+                     + f"; {rules.get('procedure_only_failures', 0)} trial(s) failed on procedure alone.")
+    spent = summary.get("efficiency")
+    if spent:
+        notes.append(f"Per scored trial: {spent['tool_calls']:g} tool calls ({spent['failed_calls']:g} failed), "
+                     f"{spent['turns']:g} customer turns; the golden path: {spent['golden_tool_calls']:g} calls, "
+                     f"{spent['golden_turns']:g} turns; {spent['over_budget']} trial(s) over the tool budget.")
     if summary.get("incomplete"):
         notes.append(f"Incomplete (fewer than {summary['k']} scored trials, left out of pass^{summary['k']}): "
                      + ", ".join(summary["incomplete"]) + ".")

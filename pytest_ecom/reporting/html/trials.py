@@ -67,13 +67,23 @@ def _trial(r: Record) -> str:
 
 def _trial_meta(r: Record) -> str:
     timings = r.get("timings") or {}
-    items = [("seed", r.get("seed")), ("ended by", r.get("end_reason")), ("turns", r.get("turns")),
-             ("tool calls", r.get("tool_calls")), ("store", r.get("store")), ("persona", r.get("persona")),
+    golden = r.get("golden") or {}
+    calls = r.get("tool_calls")
+    if calls is not None and r.get("failed_calls"):
+        calls = f"{calls} ({r['failed_calls']} failed)"
+    items = [("seed", r.get("seed")), ("ended by", r.get("end_reason")),
+             ("turns", _vs(r.get("turns"), golden.get("turns"))), ("tool calls", _vs(calls, golden.get("tool_calls"))),
+             ("tool budget", golden.get("max_tool_calls")), ("store", r.get("store")), ("persona", r.get("persona")),
              ("orientation", r.get("orientation")),
              ("timings", ", ".join(f"{k.removesuffix('_s')} {v:.3f}s" for k, v in timings.items())),
              ("tokens", tokens_text(r.get("tokens")) or None),
              ("cost", None if r.get("cost_usd") is None else f"${r['cost_usd']:.4f}")]
     return '<p class="meta">' + " · ".join(f"{e(k)} <b>{e(v)}</b>" for k, v in items if v not in (None, "")) + "</p>"
+
+
+def _vs(value: Any, golden: Any) -> Any:
+    """A trial's figure next to the golden path's (``3 / golden 2``)."""
+    return value if golden is None or value is None else f"{value} / golden {golden}"
 
 
 def _trial_error(error: dict[str, Any] | None) -> str:
@@ -93,12 +103,35 @@ def _dimensions(r: Record) -> str:
         verdict = {True: "pass", False: "fail"}.get(d.get("passed"), "not checked")
         problems = "".join(f"<li>{e(p)}</li>" for p in d.get("problems") or [])
         detail = d.get("detail")
-        extra = _diff(detail["diff"]) if isinstance(detail, dict) and detail.get("diff") else (
-            f"<code>{e(json.dumps(detail, ensure_ascii=False))}</code>" if detail is not None else "")
+        if name == "procedure" and isinstance(detail, dict):
+            extra = _writes(detail.get("writes") or [])
+        elif isinstance(detail, dict) and detail.get("diff"):
+            extra = _diff(detail["diff"])
+        else:
+            extra = f"<code>{e(json.dumps(detail, ensure_ascii=False))}</code>" if detail is not None else ""
         shown = badge(verdict) if verdict != "not checked" else '<span class="muted">not checked</span>'
         rows.append([e(name), shown,
                      (f"<ul>{problems}</ul>" if problems else "") + extra])
     return table(["dimension", "verdict", "problems"], rows, "dims-of-trial")
+
+
+_CONFIRM = {"confirmed": "pass", "missing": "fail", "opted out": "skip", "not needed": "skip"}
+
+
+def _writes(writes: list[dict[str, Any]]) -> str:
+    """The procedure's writes: which rule each broke (informed: its values seen first; confirmed)."""
+    if not writes:
+        return ""
+    rows = []
+    for w in writes:
+        unseen = ", ".join(w.get("unseen") or [])
+        informed = (badge("pass") if w.get("informed")
+                    else f'{badge("fail")} <span class="muted">unseen: {e(unseen)}</span>')
+        confirm = w.get("confirm", "")
+        rows.append([e(w.get("call")), f"<code>{e(w.get('tool'))}</code>", informed,
+                     f'<span class="chip {_CONFIRM.get(confirm, "skip")}">{e(confirm)}</span>'])
+    shown = table(["call", "tool", "informed", "confirmed"], rows, "stats writes")
+    return f'<div class="writes"><b>writes</b>{shown}</div>'
 
 
 # -- store diff -----------------------------------------------------------------------------
