@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from pytest_ecom import TrialSettings, run_trial
 from pytest_ecom.tools.dates import dates_in
 from pytest_ecom.prepare.task import prepare
 from pytest_ecom.spec import SpecError, load_task
@@ -101,3 +104,15 @@ def test_a_different_date_in_words_is_still_refused_with_a_fix(tmp_path, said):
         prepare(load_task(path), path)
     assert "book_service needs date='2026-03-14', but nothing the agent can see supplies it" in exc.value.message
     assert "'March 20th', '20 March 2026', '3月20日' or '2026-03-20'" in exc.value.fix
+
+
+@pytest.mark.parametrize("said", ["March 14th", "3月14日"])
+def test_a_booking_for_a_date_said_in_words_is_informed_and_confirmed(tmp_path, said):
+    """The procedure check and the oracle read dates as collection does: the oracle books for the date
+    the customer said in words, after listing the change, and procedure passes."""
+    path = _booking_task(tmp_path, said)
+    record = asyncio.run(run_trial(str(path), "oracle", 1, repeat=1, settings=TrialSettings(timeout_s=60)))
+    procedure = record["dimensions"]["procedure"]
+    assert record["outcome"] == "pass", record["dimensions"]
+    assert [w["informed"] for w in procedure["detail"]["writes"]] == [True]
+    assert [w["confirm"] for w in procedure["detail"]["writes"]] == ["confirmed"]
