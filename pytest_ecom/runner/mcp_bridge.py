@@ -1,0 +1,71 @@
+"""A harness-driven agent run as an MCP agent (``--ecom-mcp`` with an agent that returns tool calls,
+the oracle included): the bridge plays the agent's own tool loop, making each call it returns over
+the trial's MCP endpoint, and answers the harness with the agent's text.
+
+So every call goes over the wire as a deployed MCP agent's would, and is recorded by the
+endpoint, not by the harness's loop. The agent sees what it would see without MCP: the tools as
+the endpoint lists them (in OpenAI's form) and the conversation with its own calls and results.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, Message, as_assistant_message
+from pytest_ecom.runner.episode import call_agent_code
+
+
+class McpBridge:
+    uses_mcp = True
+
+    def __init__(self, agent: Any, max_steps: int) -> None:
+        self.agent = agent
+        self.max_steps = max_steps
+        self.history: list[Message] = []  # the agent's own view: the chat plus its calls and results
+        self._seen = 0  # chat messages already in the history
+        self._tools: list[dict[str, Any]] | None = None
+        # the agent's own setup and teardown run as the bridge's
+        for method in ("setup", "teardown"):
+            if callable(getattr(agent, method, None)):
+                setattr(self, method, getattr(agent, method))
+
+    async def __call__(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> str:
+        from mcp import Client
+
+        from pytest_ecom.serving.mcp_tools import result_text
+
+        self.history.extend(messages[self._seen:])
+        # A client per turn: its task group belongs to the task that opened it, and a trial's turns
+        # may run in different tasks.
+        async with Client(context.mcp_url) as client:
+            if self._tools is None:
+                listed = (await client.list_tools()).tools
+                self._tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
+                                                                 "parameters": t.input_schema}} for t in listed]
+            for _ in range(self.max_steps):
+                reply = as_assistant_message(await call_agent_code(self.agent, list(self.history), self._tools,
+                                                                   context))
+                self.history.append(reply)
+                if not reply.get("tool_calls"):
+                    self._seen = len(messages) + 1  # the harness appends this reply to the chat
+                    return reply["content"]
+                for call in reply["tool_calls"]:
+                    fn = call["function"]
+                    arguments = _object(fn["arguments"])
+                    if arguments is None:  # MCP carries an object only: answered here, as the harness would
+                        text = json.dumps({"error": "arguments must be a JSON object"})
+                    else:
+                        text = result_text(await client.call_tool(fn["name"], arguments))
+                    self.history.append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"],
+                                         "content": text})
+        raise AgentReplyError(f"the agent made tool calls for {self.max_steps} steps without answering")
+
+
+def _object(arguments: Any) -> dict[str, Any] | None:
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except (ValueError, RecursionError):
+            return None
+    return arguments if isinstance(arguments, dict) else None
