@@ -32,13 +32,15 @@ class McpBridge:
 
     async def __call__(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> str:
         from mcp import Client
+        from mcp_types.version import LATEST_MODERN_VERSION
 
         from pytest_ecom.serving.mcp_tools import result_text
 
         self.history.extend(messages[self._seen:])
         # A client per turn: its task group belongs to the task that opened it, and a trial's turns
         # may run in different tasks.
-        async with Client(context.mcp_url) as client:
+        # The endpoint is ours and speaks the stateless revision: no probe of its version first.
+        async with Client(context.mcp_url, mode=LATEST_MODERN_VERSION) as client:
             if self._tools is None:
                 listed = (await client.list_tools()).tools
                 self._tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
