@@ -261,3 +261,57 @@ def test_the_rerun_command_keeps_ecom_mcp(mini_project) -> None:
     mini_project.write("agents_here.py", "def nothing(messages, tools, context):\n    return 'No.'\n")
     result = mini_project.run("--agent=agents_here:nothing", "--ecom-mcp", "-k", "cancel_kettle")
     assert any("--ecom-mcp" in line for line in mini_project.rerun_commands(result))
+
+
+# -- pytest-ecom mcp-server: the stdio form ------------------------------------------------------
+
+
+def _stdio(*args: str) -> Any:
+    from mcp import StdioServerParameters
+
+    return StdioServerParameters(command=__import__("sys").executable,
+                                 args=["-m", "pytest_ecom.cli", "mcp-server", *args], cwd=str(ROOT))
+
+
+def test_the_stdio_server_serves_a_fresh_store_whose_writes_persist_until_it_ends() -> None:
+    domain = load_domain("home_appliances", ROOT / "tasks")
+    reason = domain.tools["cancel_order"].parameters["properties"]["reason"]["enum"][0]
+    calls = [("get_order", {"order_id": "100202"}), ("cancel_order", {"order_id": "100202", "reason": reason}),
+             ("get_order", {"order_id": "100202"}), ("cancel_order", {"order_id": 100202}), ("nope", {})]
+
+    async def go() -> tuple[list[Any], list[tuple[str, bool]]]:
+        async with Client(_stdio("home_appliances")) as client:
+            listed = (await client.list_tools()).tools
+            answers = []
+            for name, arguments in calls:
+                result = await client.call_tool(name, arguments)
+                answers.append((result.content[0].text, not result.is_error))
+        return listed, answers
+
+    listed, answers = asyncio.run(go())
+    assert [(t.name, t.input_schema) for t in listed] == [
+        (s["function"]["name"], s["function"]["parameters"]) for s in domain.tools.schemas()]
+    store = domain.new_store()  # the harness, on a fresh store: the same texts, the write seen by the next read
+    assert answers == [(r.content, r.ok) for r in (domain.tools.call(store, n, a) for n, a in calls)]
+    assert json.loads(answers[0][0])["status"] != json.loads(answers[2][0])["status"]
+
+
+def test_the_stdio_server_refuses_a_task_of_another_store(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    task = next(iter(sorted(glob.glob(str(ROOT / "tasks" / "seller_support" / "**" / "*.task.yaml"), recursive=True))))
+    proc = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "mcp-server", "home_appliances", "--task", task],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "not 'home_appliances'" in proc.stderr
+
+
+def test_schema_http_agent_prints_the_published_wire_format() -> None:
+    import subprocess
+    import sys
+
+    from pytest_ecom.agents.http_agent import http_agent_json_schema
+
+    proc = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "schema", "--http-agent"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and json.loads(proc.stdout) == http_agent_json_schema()
