@@ -307,7 +307,7 @@ async def _served_call(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, nam
     assistant message holding the call, then the tool's message, at the moment it arrived."""
     sent = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {},
                                                                    ensure_ascii=False)
-    call_id = f"mcp_{sum(1 for m in traj.messages if m.get('tool_calls')) + 1}"
+    call_id = f"mcp_{len(traj.calls) + 1}"  # an MCP agent's calls all come this way
     message = {"role": "assistant", "content": None,
                "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": sent}}]}
     traj.messages.append(message)

@@ -190,4 +190,7 @@ async def _run_attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, opt
     except EpisodeError as exc:
         exc.trajectory.end_reason = "error"
         return TrialRun(prepared, trial, context.seed, exc.trajectory, exc)
+    finally:
+        if isinstance(instance, McpBridge):
+            await instance.aclose()
     return TrialRun(prepared, trial, context.seed, traj)

@@ -74,8 +74,13 @@ class McpHost:
 
     def __init__(self) -> None:
         self.endpoints: dict[str, Endpoint] = {}
+        # Tool name → input schema, for the transport's check of Mcp-Param-* headers on a call.
+        # Without it the SDK lists the tools on every call to find the schema (half of a call's
+        # cost). A name means the same tool wherever it is served, and none of our schemas declares
+        # such headers, so one schema per name gives every trial the same check.
+        self._schemas: dict[str, Any] = {}
         self._server = Server(ServerName, version=__version__, on_list_tools=self._list_tools,
-                              on_call_tool=self._call_tool)
+                              on_call_tool=self._call_tool, get_tool_input_schema=self._schemas.get)
         self._manager = StreamableHTTPSessionManager(
             app=self._server, json_response=True, stateless=True,
             # Only loopback names: a web page the tester opens cannot reach a trial's store.
@@ -99,6 +104,7 @@ class McpHost:
         token = secrets.token_urlsafe(12)
         endpoint = Endpoint(f"http://{HOST}:{self.port}/{token}/mcp", token, mcp_tools(tools), call, _host=self)
         self.endpoints[token] = endpoint
+        self._schemas.update((t.name, t.input_schema) for t in endpoint.listing)
         return endpoint
 
     def _endpoint(self, ctx: Any) -> Endpoint | None:
