@@ -315,3 +315,32 @@ def test_schema_http_agent_prints_the_published_wire_format() -> None:
     proc = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "schema", "--http-agent"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and json.loads(proc.stdout) == http_agent_json_schema()
+
+
+def test_an_agent_declares_mcp_by_attribute_or_registration() -> None:
+    from pytest_ecom.agents import as_agent_spec, register_agent, resolve_agent
+
+    def plain(messages, tools, context):  # noqa: ANN001
+        return "hi"
+
+    async def wants(messages, tools, context):  # noqa: ANN001
+        return "hi"
+
+    wants.uses_mcp = True  # type: ignore[attr-defined]
+    assert not as_agent_spec("plain", plain).uses_mcp and as_agent_spec("wants", wants).uses_mcp
+    register_agent("mcp_by_registration", plain, uses_mcp=True)
+    assert resolve_agent("mcp_by_registration").uses_mcp
+    http = resolve_agent("http://127.0.0.1:9/agent")
+    assert http.factory and not http.uses_mcp  # it speaks MCP when the run serves it (--ecom-mcp)
+
+
+def test_the_stdio_server_starts_from_a_tasks_store_with_task() -> None:
+    task = ROOT / "tasks" / "home_appliances" / "returns" / "damaged_kettle.task.yaml"
+    prepared = load_unit(task)
+    name, arguments = prepared.searches[0]
+
+    async def go() -> str:
+        async with Client(_stdio(prepared.task.store, "--task", str(task))) as client:
+            return (await client.call_tool(name, dict(arguments))).content[0].text
+
+    assert asyncio.run(go()) == prepared.domain.tools.call(prepared.new_store(), name, dict(arguments)).content
