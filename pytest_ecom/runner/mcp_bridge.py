@@ -65,7 +65,9 @@ class McpBridge:
         tasks. :meth:`aclose` ends it."""
         if self._client is not None:
             return self._client
+        import httpx2
         from mcp import Client
+        from mcp.client.streamable_http import streamable_http_client
         from mcp_types.version import LATEST_MODERN_VERSION
 
         ready, self._done = asyncio.Event(), asyncio.Event()
@@ -73,8 +75,11 @@ class McpBridge:
 
         async def hold() -> None:
             try:
-                # The endpoint is ours and speaks the stateless revision: no probe of its version first.
-                async with Client(url, mode=LATEST_MODERN_VERSION) as client:
+                # The endpoint is ours: plain HTTP on loopback (an HTTP client without a certificate
+                # store to load, a third of a trial's MCP cost otherwise), speaking the stateless
+                # revision (no probe of its version first).
+                async with httpx2.AsyncClient(verify=False, timeout=httpx2.Timeout(30, read=300)) as http, \
+                        Client(streamable_http_client(url, http_client=http), mode=LATEST_MODERN_VERSION) as client:
                     self._client = client
                     ready.set()
                     await self._done.wait()
