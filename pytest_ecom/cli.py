@@ -1,5 +1,5 @@
 """The ``pytest-ecom`` command: check task files, print the schemas, show a store's tools and data,
-import a published benchmark's data, merge and compare reports."""
+serve them over MCP, import a published benchmark's data, merge and compare reports."""
 
 from __future__ import annotations
 
@@ -53,7 +53,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from pytest_ecom.spec.schema import SCHEMAS, render
 
-    if args.report:
+    if args.http_agent:
+        from pytest_ecom.agents.http_agent import http_agent_json_schema
+
+        schema = http_agent_json_schema()
+    elif args.report:
         from pytest_ecom.results.report import report_json_schema
 
         schema = report_json_schema()
@@ -131,6 +135,34 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(f"no record matches {grep!r}" if grep is not None else f"table {args.table!r} is empty",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_mcp_server(args: argparse.Namespace) -> int:
+    from pytest_ecom.domains import load_domain
+
+    try:
+        if args.task:
+            from pytest_ecom.prepare.task import load_prepared
+
+            prepared = load_prepared(Path(args.task))
+            if prepared.task.store != args.store:
+                print(f"error: {args.task} is a task of store {prepared.task.store!r}, not {args.store!r}",
+                      file=sys.stderr)
+                return 2
+            tools, store = prepared.domain.tools, prepared.new_store()
+        else:
+            domain = load_domain(args.store, Path.cwd())
+            tools, store = domain.tools, domain.new_store()
+    except (LookupError, SpecError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        from pytest_ecom.serving.stdio import serve_stdio
+    except ImportError:
+        print("error: serving over MCP needs the mcp SDK: pip install 'pytest-ecom[mcp]'", file=sys.stderr)
+        return 2
+    serve_stdio(tools, store)
     return 0
 
 
@@ -264,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--persona", action="store_true", help="the schema of personas/*.yaml instead")
     which.add_argument("--report", action="store_true",
                        help="the schema of the versioned JSON report (--ecom-report) and its trial records")
+    which.add_argument("--http-agent", action="store_true",
+                       help="the wire format of an HTTP agent (--agent=http://...): its request and reply")
     p.set_defaults(func=cmd_schema)
     p = sub.add_parser("tools", help="a store's tools: arguments with types, allowed values, required ones; "
                                      "the store's today")
@@ -281,6 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("record", nargs="?", metavar="id", help="one record's id (nested stores: a path a/b/c)")
     p.add_argument("--grep", metavar="TEXT", help="only records containing TEXT")
     p.set_defaults(func=cmd_data)
+    p = sub.add_parser(
+        "mcp-server", help="serve a store's tools over MCP on stdin/stdout (for agents that spawn their own server)",
+        description="Serve one store's tools over MCP (stdio transport) on a fresh store: the store's seed data, "
+                    "or with --task the task's starting store. Writes persist until the process ends; nothing is "
+                    "recorded or scored. Tool names, schemas, results and errors are the harness's own.")
+    p.add_argument("store", help="e.g. home_appliances (looked up from the current folder, like `tools`)")
+    p.add_argument("--task", default=None, metavar="FILE", help="start from this *.task.yaml's store")
+    p.set_defaults(func=cmd_mcp_server)
     _add_import(sub)
     p = sub.add_parser("merge", help="merge shard reports (--ecom-shard) into one, optionally gating it")
     p.add_argument("reports", nargs="+", help="JSON reports written with --ecom-report")

@@ -2,7 +2,8 @@
 
 - ``POST /v1/embeddings``: a deterministic bag-of-words vector per input text;
 - ``POST /v1/chat/completions``: with tools, a support agent that looks up the 6-digit order
-  number the customer gave (``get_order``) and then reports the tool's answer; without tools and
+  number the customer gave (``get_order``) and then reports the tool's answer (with ``notools`` in
+  the model name, it answers without looking anything up); without tools and
   with a model name containing ``customer``, a simulated customer (see ``customer_content``);
   otherwise a judge giving ``{"score": 2}`` when the reply to grade holds the reference answer's
   first three words, else ``{"score": 0}``; with a model name containing ``vision``, a vision
@@ -33,7 +34,10 @@ def bag_of_words(text: str) -> list[float]:
     return vector
 
 
-def agent_message(messages: list[dict[str, Any]]) -> dict[str, Any]:
+def agent_message(messages: list[dict[str, Any]], model: str = "") -> dict[str, Any]:
+    """The support agent; with ``notools`` in the model name, one that never looks anything up."""
+    if "notools" in model:
+        return {"role": "assistant", "content": "Your order is on its way, I am sure."}
     last = messages[-1]
     if last["role"] == "tool":
         return {"role": "assistant", "content": f"Here is what I found: {last['content']}"}
@@ -162,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
                              "usage": {"prompt_tokens": 1, "total_tokens": 1}})
         elif self.path.endswith("/chat/completions"):
             if body.get("tools"):
-                message = agent_message(body["messages"])
+                message = agent_message(body["messages"], model)
             elif "vision" in model:
                 message = {"role": "assistant", "content": vision_content(body["messages"])}
             elif "customer" in model:

@@ -9,6 +9,10 @@ calls and calls the agent again until it answers in text.
 A stateful agent is registered as a *factory*: called once per trial with the
 trial's :class:`AgentContext`, it returns the agent; the agent may define
 ``setup()`` and ``teardown()`` (sync or async), run around the trial.
+
+An *MCP agent* (``uses_mcp = True`` on the agent or its factory, or ``register_agent(...,
+uses_mcp=True)``) calls the store's tools itself, over the MCP endpoint at ``context.mcp_url``:
+it is sent the conversation's text (no tool calls, no tools) and answers with text alone.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class AgentContext:
     trial: int
     seed: int
     options: Mapping[str, Any] = field(default_factory=dict)  # run-wide settings (models, ...)
+    # The trial's MCP endpoint (streamable HTTP on 127.0.0.1) when the trial serves its tools over
+    # MCP (``--ecom-mcp``, or an agent with ``uses_mcp``); None when the harness runs tool calls.
+    mcp_url: str | None = None
 
 
 class Agent(Protocol):

@@ -49,6 +49,7 @@ class Settings:
     max_drop: float = 0.05  # --ecom-max-drop: the drop of pass^k the baseline gate tolerates
     progress: float = 10.0  # --ecom-progress: seconds between progress lines (0: none)
     customer_retries: int = 1  # --ecom-customer-retries: reruns of a trial whose customer model was at fault
+    mcp: bool = False  # --ecom-mcp: each trial's tools served over MCP
 
     @property
     def customer_model(self) -> CustomerModel | None:
@@ -60,7 +61,8 @@ class Settings:
         """What each trial's run and score take from these options."""
         return TrialSettings(timeout_s=self.timeout, scoring=self.scoring, models=self.models,
                              customer=self.customer_model, customer_retries=self.customer_retries,
-                             agent_options={"agent_model": self.agent_model, "agent_base_url": self.agent_base_url})
+                             agent_options={"agent_model": self.agent_model, "agent_base_url": self.agent_base_url},
+                             mcp=self.mcp)
 
     def rerun_command(self, nodeid: str) -> str:
         """A one-line command that reruns exactly one trial (same id, same seed)."""
@@ -78,6 +80,8 @@ class Settings:
             parts.append(f"--ecom-scoring={self.scoring}")
         if self.include_malformed:
             parts.append("--ecom-include-malformed")
+        if self.mcp:
+            parts.append("--ecom-mcp")
         parts += _valued(("--embedding-model", self.models.embedding_model),
                          ("--embedding-base-url", self.models.embedding_base_url),
                          ("--judge-model", self.models.judge_model),
@@ -102,7 +106,8 @@ class Settings:
                 "customer_retries": self.customer_retries if self.user_model else None,
                 "persona_grid": self.persona_grid.expression if self.persona_grid is not None else None,
                 "embedding_model": self.models.embedding_model,
-                "judge_model": self.models.judge_model}
+                "judge_model": self.models.judge_model,
+                "mcp": self.mcp}
 
 
 def _valued(*options: tuple[str, object]) -> list[str]:
@@ -238,6 +243,7 @@ OPTION_GROUP: dict[str, str] = {
     "--ecom-report": "reports", "--ecom-html": "reports", "--ecom-log": "reports", "--ecom-progress": "reports",
     "--ecom-gate": "ci", "--ecom-max-errors": "ci", "--ecom-baseline": "ci", "--ecom-max-drop": "ci",
     "--ecom-shard": "ci", "--ecom-resume": "ci",
+    "--ecom-mcp": "run",
 }
 
 
@@ -333,6 +339,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-shard", type=_shard, default=None, metavar="I/N",
                     help="run share I of N of the tasks (stable across machines; a task's trials stay together); "
                          "merge the shards' reports with `pytest-ecom merge`")
+    group.addoption("--ecom-mcp", action="store_true",
+                    help="serve each trial's tools over MCP (streamable HTTP on 127.0.0.1, URL in "
+                         "context.mcp_url); needs the mcp extra: pip install 'pytest-ecom[mcp]'")
     group.addoption("--ecom-timeout", type=_positive_seconds, default=None, metavar="SECONDS",
                     help="per-trial wall-clock limit, overriding each task's limits.timeout_s (at most 86400)")
 
@@ -393,4 +402,5 @@ def read_settings(config: pytest.Config) -> Settings:
         max_drop=_max_drop(config),
         progress=config.getoption("--ecom-progress"),
         customer_retries=config.getoption("--ecom-customer-retries"),
+        mcp=config.getoption("--ecom-mcp"),
     )

@@ -44,6 +44,19 @@ from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 from pytest_ecom.spec.task_files import MISSPELT
 
 
+def _need_mcp(why: str) -> None:
+    """MCP needs the ``mcp`` extra: say so before any trial runs."""
+    import importlib.metadata
+
+    try:
+        major = int(importlib.metadata.version("mcp").split(".")[0])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        major = 0
+    if major != 2:
+        raise pytest.UsageError(f"{why} serves the tools over MCP, which needs version 2 of the mcp SDK: "
+                                "pip install 'pytest-ecom[mcp]'")
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
@@ -103,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
             agent = resolve_agent(settings.agent, extra)
         except UnknownAgent as exc:
             raise pytest.UsageError(str(exc)) from None
+    if settings.mcp or (agent is not None and agent.uses_mcp):
+        _need_mcp("--ecom-mcp" if settings.mcp else f"--agent={settings.agent} (an MCP agent)")
     if settings.vision_base_url and not settings.vision_model:
         raise pytest.UsageError("--vision-base-url needs --vision-model")
     vision.configure(settings.vision_model, settings.vision_base_url)

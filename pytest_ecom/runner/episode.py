@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 import inspect
+import json
 import sys
 import threading
 import time
@@ -68,6 +70,9 @@ class EpisodeSetup:
     timeout_s: float
     referee: Referee | None = None  # set for a model-played customer (see users/faults.py)
     max_tool_calls: int | None = None  # the trial's tool budget; going over ends it (end_reason tool_budget)
+    # The trial's MCP endpoint (serving/mcp_host.py) when the agent calls the tools itself over
+    # MCP; None when the harness runs the tool calls the agent returns.
+    served: Any = None
 
 
 def system_prompt(context: AgentContext) -> str:
@@ -183,7 +188,7 @@ class _Clock:
 
 
 async def _conversation(setup: EpisodeSetup, traj: Trajectory, clock: _Clock) -> None:
-    tools_schema = setup.tools.schemas()
+    tools_schema = [] if setup.served is not None else setup.tools.schemas()
     agent_reply: str | None = None
     while True:
         if traj.turns >= setup.max_turns:
@@ -223,12 +228,19 @@ async def _customer_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, a
         raise EpisodeError("customer", describe(exc), traj, short_traceback()) from exc
 
 
-async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: AgentContext) -> dict[str, Any]:
+async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: AgentContext,
+                    mcp: bool = False) -> dict[str, Any]:
     """One agent call on the conversation so far, with faults sorted: provider → EpisodeError,
-    the agent's own → ``traj.crash`` and :class:`AgentCrashed`."""
+    the agent's own → ``traj.crash`` and :class:`AgentCrashed`. An MCP agent (``mcp``) is sent
+    the conversation's text (:func:`chat_view`) and must answer with text."""
     try:
-        raw = await call_agent_code(agent, list(traj.messages), tools_schema, context)
-        return as_assistant_message(raw)
+        raw = await call_agent_code(agent, chat_view(traj.messages) if mcp else list(traj.messages), tools_schema,
+                                    context)
+        message = as_assistant_message(raw)
+        if mcp and message.get("tool_calls"):
+            raise AgentReplyError("an MCP agent calls the tools over its MCP endpoint (context.mcp_url); it "
+                                  "returned tool_calls for the harness to run: answer with text alone")
+        return message
     except INFRASTRUCTURE_ERRORS as exc:
         raise EpisodeError("provider", describe(exc), traj, short_traceback()) from exc
     except AgentReplyError as exc:
@@ -241,13 +253,29 @@ async def ask_agent(agent: Any, traj: Trajectory, tools_schema: list, context: A
         raise AgentCrashed from exc
 
 
+def chat_view(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as the chat channel carries it: the system prompt, the customer's and the
+    agent's text. What an MCP agent is sent: its tool calls were its own (over MCP), and a
+    deployed agent remembers them itself (an HTTP service by its conversation id); the trajectory
+    still records them, in order, for scoring."""
+    return [m for m in messages if m["role"] in ("system", "user") or (m["role"] == "assistant" and not m.get("tool_calls"))]
+
+
 async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tools_schema: list) -> str | None:
     """Call the agent until it answers in text; None when it hit the step limit."""
+    served = setup.served
     for _ in range(setup.max_steps):
         t0 = time.perf_counter()
-        message = await ask_agent(setup.agent, traj, tools_schema, setup.context)
+        tools_before = traj.timings["tools_s"]
+        try:
+            message = await ask_agent(setup.agent, traj, tools_schema, setup.context, mcp=served is not None)
+        except (AgentCrashed, EpisodeError):
+            _raise_served_failure(served, traj)
+            raise
+        _raise_served_failure(served, traj)
         took = time.perf_counter() - t0
-        traj.timings["agent_s"] += took
+        # an MCP agent's tool calls ran while it was being asked: their time is the tools'
+        traj.timings["agent_s"] += took - (traj.timings["tools_s"] - tools_before)
         traj.messages.append(message)
         traj.transcript.append({**message, "t_ms": clock.since(), "ms": round(took * 1000, 3)})
         calls = message.get("tool_calls")
@@ -255,24 +283,58 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
             traj.replies.append(message["content"])
             return message["content"]
         for call in calls:
-            if setup.max_tool_calls is not None and len(traj.calls) >= setup.max_tool_calls:
-                raise ToolBudgetSpent  # this call is not run: brute force must not be free
             fn = call["function"]
-            t0 = time.perf_counter()
-            try:
-                result = setup.tools.call(setup.store, fn["name"], fn["arguments"])
-            except ProviderError as exc:  # a model the tool asks (a vision model) failed, not the tool
-                raise EpisodeError("provider", f"{fn['name']}: {safe_str(exc)}", traj, short_traceback()) from exc
-            except Exception as exc:
-                raise EpisodeError("tool", f"{fn['name']} raised {describe(exc)}", traj,
-                                   short_traceback()) from exc
-            took = time.perf_counter() - t0
-            traj.timings["tools_s"] += took
-            traj.calls.append(MadeCall(result.name, result.arguments, result.ok, as_sent(fn["arguments"])))
-            tool_msg = {"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": result.content}
-            traj.messages.append(tool_msg)
-            traj.transcript.append({**tool_msg, "ok": result.ok, "t_ms": clock.since(), "ms": round(took * 1000, 3)})
+            run_tool_call(setup, traj, clock, call["id"], fn["name"], fn["arguments"])
     return None
+
+
+def run_tool_call(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, call_id: str, name: str,
+                  arguments: Any) -> tuple[dict[str, Any], bool]:
+    """Run one tool call on the trial's store and record it (the call, the tool's message); a
+    crash of the tool, or of a model it asks, is an :class:`EpisodeError`. Returns the tool's
+    message and whether the tool ran. A call beyond the trial's tool budget is not run: it ends the
+    conversation (brute force must not be free), whether the harness or an MCP agent asked for it."""
+    if setup.max_tool_calls is not None and len(traj.calls) >= setup.max_tool_calls:
+        raise ToolBudgetSpent
+    t0 = time.perf_counter()
+    try:
+        result = setup.tools.call(setup.store, name, arguments)
+    except ProviderError as exc:  # a model the tool asks (a vision model) failed, not the tool
+        raise EpisodeError("provider", f"{name}: {safe_str(exc)}", traj, short_traceback()) from exc
+    except Exception as exc:
+        raise EpisodeError("tool", f"{name} raised {describe(exc)}", traj, short_traceback()) from exc
+    took = time.perf_counter() - t0
+    traj.timings["tools_s"] += took
+    traj.calls.append(MadeCall(result.name, result.arguments, result.ok, as_sent(arguments)))
+    tool_msg = {"role": "tool", "tool_call_id": call_id, "name": name, "content": result.content}
+    traj.messages.append(tool_msg)
+    traj.transcript.append({**tool_msg, "ok": result.ok, "t_ms": clock.since(), "ms": round(took * 1000, 3)})
+    return tool_msg, result.ok
+
+
+async def _served_call(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, name: str,
+                       arguments: Any) -> tuple[str, bool]:
+    """A call the agent made over MCP, recorded exactly where a harness-run call would be: an
+    assistant message holding the call, then the tool's message, at the moment it arrived."""
+    sent = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {},
+                                                                   ensure_ascii=False)
+    call_id = f"mcp_{len(traj.calls) + 1}"  # an MCP agent's calls all come this way
+    message = {"role": "assistant", "content": None,
+               "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": sent}}]}
+    traj.messages.append(message)
+    traj.transcript.append({**message, "t_ms": clock.since(), "via": "mcp"})
+    tool_msg, ok = run_tool_call(setup, traj, clock, call_id, name, arguments)
+    return tool_msg["content"], ok
+
+
+def _raise_served_failure(served: Any, traj: Trajectory) -> None:
+    """A tool that crashed while the agent called it over MCP ends the trial as the harness's error."""
+    failure = getattr(served, "failure", None)
+    if failure is None:
+        return
+    if isinstance(failure, (EpisodeError, ToolBudgetSpent)):
+        raise failure
+    raise EpisodeError("tool", describe(failure), traj) from failure
 
 
 async def lifecycle(owner: Any, method: str, traj: Trajectory) -> None:
@@ -293,6 +355,8 @@ async def run_episode(setup: EpisodeSetup) -> Trajectory:
     traj = Trajectory(store=setup.store)
     traj.messages.append({"role": "system", "content": system_prompt(setup.context)})
     clock = _Clock()
+    if setup.served is not None:  # from now on, a call over MCP runs on this trial's store, recorded here
+        setup.served.call = functools.partial(_served_call, setup, traj, clock)
     await lifecycle(setup.agent, "setup", traj)
     try:
         await asyncio.wait_for(_conversation(setup, traj, clock), timeout=setup.timeout_s)

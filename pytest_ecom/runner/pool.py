@@ -10,6 +10,7 @@ overlaps; a process's CPU-bound work stays serial.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
@@ -47,6 +48,10 @@ class TrialPool:
         """Cancel what still runs on the loop — trials nobody asked for (e.g. after ``-x``) and
         background tasks of client libraries (litellm's logging worker) — then close it."""
         self._futures.clear()
+        if "pytest_ecom.serving.mcp_host" in sys.modules:  # trials served tools over MCP: stop that server
+            from pytest_ecom.serving.mcp_host import close_host
+
+            self.loop.run_until_complete(close_host())
         pending = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
         for task in pending:
             task.cancel()

@@ -45,6 +45,7 @@ class TrialSettings:
     customer: CustomerModel | None = None  # the model playing the customer; None: the task's script
     customer_retries: int = CUSTOMER_RETRIES  # reruns of a trial whose customer model was at fault
     agent_options: Mapping[str, Any] = field(default_factory=dict)  # the agent's context.options
+    mcp: bool = False  # serve each trial's tools over MCP (--ecom-mcp); an MCP agent gets them so anyway
 
 
 def load_unit(path: str | Path) -> Unit:
@@ -75,7 +76,7 @@ async def run_trial(unit: Unit | str | os.PathLike[str], agent: AgentSpec | str 
                 run = await run_sample(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.models)
             else:
                 run = await run_task(unit, spec, trial, settings.agent_options, settings.timeout_s, settings.customer,
-                                     settings.customer_retries)
+                                     settings.customer_retries, mcp=settings.mcp)
         except Exception as exc:  # a bug of ours (the episode sorts out whatever the agent does): kept, as an error
             failed = Trajectory(end_reason="error")
             run = TrialRun(unit, trial, trial_seed(unit.id, trial), failed,

@@ -16,11 +16,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pytest_ecom.agents import AgentContext, AgentSpec
+from pytest_ecom.agents.registry import wants_mcp
 from pytest_ecom.models import llm
 from pytest_ecom.models.metering import TrialMeter
 from pytest_ecom.prepare.task import PreparedTask
 from pytest_ecom.results.clean import safe_str
 from pytest_ecom.runner.episode import EpisodeError, EpisodeSetup, agents_doing, run_episode, short_traceback
+from pytest_ecom.runner.mcp_bridge import McpBridge
 from pytest_ecom.trajectory import Trajectory
 from pytest_ecom.users import Customer, Referee, ScriptedCustomer
 from pytest_ecom.users.faults import Referee as CustomerReferee
@@ -95,21 +97,24 @@ def make_customer(prepared: PreparedTask, seed: int, user: CustomerModel | None,
 
 async def run_task(prepared: PreparedTask, agent: AgentSpec, trial: int,
                     options: Mapping[str, Any] | None = None, timeout_s: float | None = None,
-                    user: CustomerModel | None = None, customer_retries: int = CUSTOMER_RETRIES) -> TrialRun:
+                    user: CustomerModel | None = None, customer_retries: int = CUSTOMER_RETRIES,
+                    mcp: bool = False) -> TrialRun:
     """Run one trial. Never raises for a failure of the agent, customer or harness: see ``TrialRun.error``.
 
     ``user``: the model that plays the customer; without it the task's script is spoken (and a
     trial is never retried: the script would say the same). ``customer_retries``: how many times a
-    trial whose customer was at fault runs again (see the module's docstring).
+    trial whose customer was at fault runs again (see the module's docstring). ``mcp``: serve the
+    tools over MCP (an agent with ``uses_mcp`` always gets them so).
     """
     if user is None:
-        return await _attempt(prepared, agent, trial, options, timeout_s, None, trial_seed(prepared.task.id, trial))
+        return await _attempt(prepared, agent, trial, options, timeout_s, None, trial_seed(prepared.task.id, trial),
+                              mcp=mcp)
     earlier: list[dict[str, Any]] = []
     attempt = 0
     while True:
         seed = customer_seed(prepared.task.id, trial, attempt)
         temperature = retry_temperature(attempt)
-        run = await _attempt(prepared, agent, trial, options, timeout_s, user, seed, temperature)
+        run = await _attempt(prepared, agent, trial, options, timeout_s, user, seed, temperature, mcp=mcp)
         fault = customer_fault(run)
         if fault is None or attempt >= customer_retries:
             traj = run.trajectory
@@ -150,24 +155,43 @@ def retry_temperature(attempt: int) -> float | None:
 
 async def _attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options: Mapping[str, Any] | None,
                    timeout_s: float | None, user: CustomerModel | None, seed: int,
-                   temperature: float | None = None) -> TrialRun:
-    """One attempt of a trial, from scratch: a new agent, store and customer (whose model gets ``seed``)."""
+                   temperature: float | None = None, mcp: bool = False) -> TrialRun:
+    """One attempt of a trial, from scratch: a new agent, store and customer (whose model gets ``seed``);
+    with MCP, a new endpoint, closed when the attempt ends."""
+    if not (mcp or agent.uses_mcp):
+        return await _run_attempt(prepared, agent, trial, options, timeout_s, user, seed, temperature, None)
+    from pytest_ecom.serving.mcp_host import trial_endpoint  # imports the mcp SDK: only when MCP is used
+
+    async with trial_endpoint(prepared.domain.tools) as endpoint:
+        return await _run_attempt(prepared, agent, trial, options, timeout_s, user, seed, temperature, endpoint)
+
+
+async def _run_attempt(prepared: PreparedTask, agent: AgentSpec, trial: int, options: Mapping[str, Any] | None,
+                       timeout_s: float | None, user: CustomerModel | None, seed: int,
+                       temperature: float | None, endpoint: Any) -> TrialRun:
     t = prepared.task
     context = agent_context(prepared, trial, options or {})
+    if endpoint is not None:
+        context = replace(context, mcp_url=endpoint.url)
     store = prepared.new_store()
     instance = make_agent(agent, context, prepared, Trajectory(store=store))
     if isinstance(instance, EpisodeError):
         return TrialRun(prepared, trial, context.seed, instance.trajectory, instance)
+    if endpoint is not None and not (agent.uses_mcp or wants_mcp(instance)):
+        instance = McpBridge(instance, t.limits.max_steps)  # its tool calls go over MCP too
     customer, referee = make_customer(prepared, seed, user, temperature)
     setup = EpisodeSetup(
         agent=instance, tools=prepared.domain.tools, store=store, customer=customer,
         context=context, max_turns=t.limits.max_turns, max_steps=t.limits.max_steps,
         timeout_s=timeout_s if timeout_s is not None else t.limits.timeout_s, referee=referee,
-        max_tool_calls=prepared.max_tool_calls,
+        max_tool_calls=prepared.max_tool_calls, served=endpoint,
     )
     try:
         traj = await run_episode(setup)
     except EpisodeError as exc:
         exc.trajectory.end_reason = "error"
         return TrialRun(prepared, trial, context.seed, exc.trajectory, exc)
+    finally:
+        if isinstance(instance, McpBridge):
+            await instance.aclose()
     return TrialRun(prepared, trial, context.seed, traj)
