@@ -344,3 +344,15 @@ def test_the_stdio_server_starts_from_a_tasks_store_with_task() -> None:
             return (await client.call_tool(name, dict(arguments))).content[0].text
 
     assert asyncio.run(go()) == prepared.domain.tools.call(prepared.new_store(), name, dict(arguments)).content
+
+
+def test_calls_over_mcp_count_against_the_tool_budget(mini_task, run_agent) -> None:
+    task = mini_task("cancel")
+    budget = task.max_tool_calls
+    agent = McpCalls([("get_order", {"order_id": "100001"})] * (budget + 5), "Anything else?")
+    outcome = run_agent(task, mcp_spec(agent))
+    traj = outcome.trajectory
+    assert outcome.error is None
+    assert traj.end_reason == "tool_budget"
+    assert len(traj.calls) == budget  # the call past the budget was not run
+    assert "the trial is over" in agent.texts[budget][0] and agent.texts[budget][1] is True
