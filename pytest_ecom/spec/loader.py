@@ -106,7 +106,8 @@ def load_task(path: Path) -> Task:
 
 
 def find_persona_file(persona_id: str, folder: Path) -> Path | None:
-    """``personas/<id>.yaml`` in ``folder`` or its nearest ancestor, else in the project checkout."""
+    """``personas/<id>.yaml`` in ``folder`` or its nearest ancestor, else in the project checkout,
+    else among the built-in personas an installed wheel ships."""
     return find_near(folder, f"personas/{persona_id}.yaml")
 
 

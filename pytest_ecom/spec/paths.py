@@ -10,15 +10,19 @@ from pathlib import Path
 # The checkout this package lives in (editable installs and the project's own tests).
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE_ROOT.parent
+# An installed wheel's copy of the checkout's fixtures/ and personas/ (hatch_build.py puts them
+# there; a checkout has no such folder): built-in stores and personas are found by name anywhere.
+SHIPPED_ROOT = PACKAGE_ROOT / "_shipped"
 
 
 def find_near(folder: Path, relative: str) -> Path | None:
-    """``relative`` in ``folder`` or its nearest ancestor holding it, else in the project checkout."""
+    """``relative`` in ``folder`` or its nearest ancestor holding it, else in the project checkout,
+    else among the files an installed wheel ships."""
     key = (os.fspath(folder), relative)  # str keys: hashing a new Path object each time is slow
     found = _FOUND.get(key)
     if found is not None and found.exists():
         return found
-    for parent in (folder, *folder.parents, PROJECT_ROOT):
+    for parent in (folder, *folder.parents, PROJECT_ROOT, SHIPPED_ROOT):
         candidate = parent / relative
         if candidate.exists():
             _FOUND[key] = candidate
