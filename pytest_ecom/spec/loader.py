@@ -27,7 +27,7 @@ _FIXES = {
     "literal_error": "use one of the allowed values",
     "enum": "use one of the allowed values",
     "finite_number": "use a finite number (not .inf or .nan)",
-    "less_than_equal": "use a value within the maximum given (the limits are in README, \"Writing a task\")",
+    "less_than_equal": "use a value within the maximum given (the limits are in docs/task-format.md)",
     "less_than": "use a value below the maximum given",
     "greater_than": "use a positive value",
     "greater_than_equal": "use a value at or above the minimum given",

@@ -141,7 +141,7 @@ class Expect(_Model):
         return calls
 
 
-# The largest limits a task may set (README, "Writing a task"): every trial must end, and the
+# The largest limits a task may set (docs/task-format.md): every trial must end, and the
 # longest real support conversations are far shorter (ECom-Bench's take under 30 turns).
 MAX_TURNS = 200
 MAX_STEPS = 500  # agent calls per customer message
