@@ -13,6 +13,9 @@ PROJECT_ROOT = PACKAGE_ROOT.parent
 # An installed wheel's copy of the checkout's fixtures/ and personas/ (hatch_build.py puts them
 # there; a checkout has no such folder): built-in stores and personas are found by name anywhere.
 SHIPPED_ROOT = PACKAGE_ROOT / "_shipped"
+# Where to look after the tasks' own folders. In an installed wheel PROJECT_ROOT is site-packages,
+# whose top-level folders are not ours: it counts only when it is a checkout.
+_FALLBACKS = ((PROJECT_ROOT,) if (PROJECT_ROOT / "pyproject.toml").is_file() else ()) + (SHIPPED_ROOT,)
 
 
 def find_near(folder: Path, relative: str) -> Path | None:
@@ -22,7 +25,7 @@ def find_near(folder: Path, relative: str) -> Path | None:
     found = _FOUND.get(key)
     if found is not None and found.exists():
         return found
-    for parent in (folder, *folder.parents, PROJECT_ROOT, SHIPPED_ROOT):
+    for parent in (folder, *folder.parents, *_FALLBACKS):
         candidate = parent / relative
         if candidate.exists():
             _FOUND[key] = candidate
