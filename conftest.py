@@ -1,18 +1,18 @@
-"""Example registrations for this checkout.
+"""Your agent, registered for pytest-ecom (``pytest-ecom init`` wrote this file; edit it freely).
 
-``my_agent`` is a small LLM agent of your own, the shape most teams start from: a function that
-receives the conversation (OpenAI-format messages, the first one the store's policy), the tool
-definitions and the trial's context, and returns one assistant message — text, or tool calls the
-harness runs before calling it again. It never sees expected results. It adds one rule of its own
-to the policy and lets the model decide; ``pytest_ecom.chat`` makes the model call (through
-litellm, with pytest-ecom's retries, token and cost accounting, and record/replay).
+An agent is a function (sync or async) that receives the conversation so far (OpenAI-format
+messages, the first one the store's policy), the tool definitions and the trial's context, and
+returns one assistant message: text, or ``tool_calls`` that the harness runs before calling it
+again. It never sees the expected results.
 
-It needs a model:
+This one is the shape most teams start from: it adds a house rule to the policy and lets a model
+decide, through ``pytest_ecom.chat`` (litellm underneath, with retries, token and cost accounting
+and record/replay). Replace the body with a call to your own agent. Run it with a model:
 
     pytest tasks/ --agent=my_agent --agent-model=openai/gpt-4o-mini --repeat=3
 
-(add ``--agent-base-url=http://127.0.0.1:8080/v1`` for a model behind an OpenAI-compatible
-server). Without one every trial is an error. The offline run is ``--agent=oracle``.
+(add ``--agent-base-url=http://127.0.0.1:8080/v1`` for a model behind an OpenAI-compatible server).
+Without a model every trial is an error; ``--agent=oracle`` checks the tasks offline.
 """
 
 from __future__ import annotations

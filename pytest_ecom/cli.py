@@ -67,6 +67,24 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from pytest_ecom.scaffold import project_scaffold
+    from pytest_ecom.spec.schema import render, task_json_schema
+
+    root = Path(args.dir)
+    scaffold = project_scaffold(render(task_json_schema()))
+    clash = scaffold.existing(root)
+    if clash:
+        print(f"pytest-ecom init: not writing anything, these files already exist in {root}: {', '.join(clash)}\n"
+              "  move them away or run init in another folder (it never overwrites a file)", file=sys.stderr)
+        return 1
+    for path in scaffold.write(root):
+        print(f"wrote {path}")
+    print("next: pytest tasks/ --agent=oracle    (every example task passes, offline)\n"
+          "then: pytest tasks/ --agent=my_agent --agent-model=openai/gpt-4o-mini --repeat=3")
+    return 0
+
+
 def _domain(name: str) -> Domain | None:
     """The store ``name`` as tasks here would see it, or None after printing why not."""
     from pytest_ecom.domains import load_domain
@@ -299,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--http-agent", action="store_true",
                        help="the wire format of an HTTP agent (--agent=http://...): its request and reply")
     p.set_defaults(func=cmd_schema)
+    p = sub.add_parser("init", help="scaffold a project: example tasks, a conftest.py agent, a CI workflow")
+    p.add_argument("dir", nargs="?", default=".", help="the project folder (default: here)")
+    p.set_defaults(func=cmd_init)
     p = sub.add_parser("tools", help="a store's tools: arguments with types, allowed values, required ones; "
                                      "the store's today")
     p.add_argument("store", help="e.g. home_appliances")

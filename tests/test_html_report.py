@@ -157,7 +157,7 @@ def browser() -> Iterator[Any]:
     """Headless Chromium. Request it after any in-process pytest run: playwright's sync API keeps
     an event loop running in this thread until it stops, and the plugin's runner needs its own."""
     sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the playwright package is not installed (pip install -e '.[dev]')")
+                                   reason="the playwright package is not installed (pip install -e '.[browser]')")
     if not Path(CHROMIUM).is_file():
         pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package or set PYTEST_ECOM_CHROMIUM")
     with sync_api.sync_playwright() as playwright:

@@ -108,7 +108,8 @@ def _domain_spec(name: str) -> DomainSpec:
 
 
 def find_fixture_dir(name: str, folder: Path) -> Path | None:
-    """``fixtures/<name>/`` in ``folder`` or its nearest ancestor, else in the project checkout."""
+    """``fixtures/<name>/`` in ``folder`` or its nearest ancestor, else in the project checkout,
+    else the built-in copy an installed wheel ships."""
     found = find_near(folder, f"fixtures/{name}/store.json")
     return found.parent if found else None
 
@@ -140,6 +141,7 @@ def load_domain(name: str, folder: Path) -> Domain:
         )
     fixture_dir = find_fixture_dir(name, folder)
     if fixture_dir is None:
-        raise LookupError(f"store {name!r} has no fixtures/{name}/store.json beside the tasks or in the project")
+        raise LookupError(f"store {name!r} has no data: put its tables in fixtures/{name}/store.json (and its policy in "
+                          f"fixtures/{name}/policy.md) in the tasks' folder or one above it")
     domain = _NEAR[key] = _load(name, Path(os.path.abspath(fixture_dir)))  # abspath: no syscalls, unlike resolve()
     return domain

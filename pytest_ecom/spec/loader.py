@@ -27,7 +27,7 @@ _FIXES = {
     "literal_error": "use one of the allowed values",
     "enum": "use one of the allowed values",
     "finite_number": "use a finite number (not .inf or .nan)",
-    "less_than_equal": "use a value within the maximum given (the limits are in README, \"Writing a task\")",
+    "less_than_equal": "use a value within the maximum given (the limits are in docs/task-format.md)",
     "less_than": "use a value below the maximum given",
     "greater_than": "use a positive value",
     "greater_than_equal": "use a value at or above the minimum given",
@@ -106,7 +106,8 @@ def load_task(path: Path) -> Task:
 
 
 def find_persona_file(persona_id: str, folder: Path) -> Path | None:
-    """``personas/<id>.yaml`` in ``folder`` or its nearest ancestor, else in the project checkout."""
+    """``personas/<id>.yaml`` in ``folder`` or its nearest ancestor, else in the project checkout,
+    else among the built-in personas an installed wheel ships."""
     return find_near(folder, f"personas/{persona_id}.yaml")
 
 

@@ -168,7 +168,7 @@ def _one_call(call: dict[str, Any]) -> None:
         raise ValueError("a call's arguments must be a mapping (use {} for none)")
 
 
-# The largest limits a task may set (README, "Writing a task"): every trial must end, and the
+# The largest limits a task may set (docs/task-format.md): every trial must end, and the
 # longest real support conversations are far shorter (ECom-Bench's take under 30 turns).
 MAX_TURNS = 200
 MAX_STEPS = 500  # agent calls per customer message

@@ -10,15 +10,22 @@ from pathlib import Path
 # The checkout this package lives in (editable installs and the project's own tests).
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE_ROOT.parent
+# An installed wheel's copy of the checkout's fixtures/ and personas/ (hatch_build.py puts them
+# there; a checkout has no such folder): built-in stores and personas are found by name anywhere.
+SHIPPED_ROOT = PACKAGE_ROOT / "_shipped"
+# Where to look after the tasks' own folders. In an installed wheel PROJECT_ROOT is site-packages,
+# whose top-level folders are not ours: it counts only when it is a checkout.
+_FALLBACKS = ((PROJECT_ROOT,) if (PROJECT_ROOT / "pyproject.toml").is_file() else ()) + (SHIPPED_ROOT,)
 
 
 def find_near(folder: Path, relative: str) -> Path | None:
-    """``relative`` in ``folder`` or its nearest ancestor holding it, else in the project checkout."""
+    """``relative`` in ``folder`` or its nearest ancestor holding it, else in the project checkout,
+    else among the files an installed wheel ships."""
     key = (os.fspath(folder), relative)  # str keys: hashing a new Path object each time is slow
     found = _FOUND.get(key)
     if found is not None and found.exists():
         return found
-    for parent in (folder, *folder.parents, PROJECT_ROOT):
+    for parent in (folder, *folder.parents, *_FALLBACKS):
         candidate = parent / relative
         if candidate.exists():
             _FOUND[key] = candidate
