@@ -25,7 +25,7 @@ def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension
     dimensions = [
         check_state(traj.store, prepared.expected, expect.state),
         check_searches(prepared.searches, traj.calls, prepared.domain.tools),
-        check_outputs(expect.outputs, traj.replies),
+        check_outputs(expect.outputs, traj.replies, expect.forbidden),
     ]
     if traj.crash is not None:
         dimensions.append(Dimension("agent", False, _crash_problems(traj.crash)))
