@@ -24,6 +24,7 @@ from typing import Any
 from pytest_ecom.domains import Domain, load_domain
 from pytest_ecom.spec.paths import code_stamp, file_stamps
 from pytest_ecom.scoring import check_outputs, check_searches, check_state
+from pytest_ecom.scoring.checks import says
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task
 from pytest_ecom.spec.loader import find_persona_file
 from pytest_ecom.prepare.spec_cache import Entry, SpecCache
@@ -263,7 +264,7 @@ def _check_phrases(path: Path, task: Task, domain: Domain, results: list[str]) -
     expect = task.expect
     spoken = " ".join(" ".join(p.split()).casefold() for p in expect.outputs)
     for i, phrase in enumerate(expect.forbidden):
-        if " ".join(phrase.split()).casefold() in spoken:
+        if says(spoken, phrase):
             raise _err(path, ["expect", "forbidden", i],
                        f"forbidden phrase {phrase!r} is part of the required phrases: no reply can pass",
                        "remove it from expect.forbidden, or reword the required phrase in expect.outputs")
