@@ -19,7 +19,10 @@ KETTLE = "tasks/home_appliances/returns/damaged_kettle.task.yaml"
 
 
 def _without_timings(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k != "timings"}
+    out = {k: v for k, v in record.items() if k != "timings"}
+    if out.get("transcript"):
+        out["transcript"] = [{k: v for k, v in e.items() if k not in ("t_ms", "ms")} for e in out["transcript"]]
+    return out
 
 
 def test_the_documented_script_runs_trials_without_importing_pytest() -> None:
@@ -34,10 +37,11 @@ def test_the_documented_script_runs_trials_without_importing_pytest() -> None:
 
 
 def test_run_trial_gives_the_record_a_pytest_run_gives(tmp_path: Path) -> None:
-    """The trial item calls the same function: the records agree but for the timings."""
+    """The trial item calls the same function: the records agree but for the timings (the report
+    keeps a passing trial's transcript and trajectory with --ecom-transcripts=all, as the record has them)."""
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "pytest", f"{KETTLE}::damaged_kettle[2-3]", "--agent=oracle",
-                           "-q", "-p", "no:cacheprovider", f"--ecom-report={report}"],
+                           "-q", "-p", "no:cacheprovider", f"--ecom-report={report}", "--ecom-transcripts=all"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [from_pytest] = json.loads(report.read_text(encoding="utf-8"))["trials"]

@@ -50,7 +50,7 @@ def test_one_record_per_trial_with_seed_outcome_and_dimensions(half_report):
     trials = half_report["trials"]
     assert [(t["task"], t["trial"]) for t in trials] == [(task, i) for task in TASKS for i in (1, 2, 3)]
     for t in trials:
-        assert t["version"] == 1 and t["repeat"] == 3 and t["store"] == "mini"
+        assert t["version"] == 2 and t["repeat"] == 3 and t["store"] == "mini"
         assert t["seed"] == trial_seed(t["task"], t["trial"])
         assert t["outcome"] == ("fail" if t["trial"] == 2 else "pass")
         assert t["error"] is None
@@ -58,7 +58,8 @@ def test_one_record_per_trial_with_seed_outcome_and_dimensions(half_report):
     status_pass, status_fail = trials[6], trials[7]
     assert status_pass["dimensions"] == {"state": {"passed": True}, "searches": {"passed": True},
                                          "outputs": {"passed": True}}
-    assert status_pass["transcript"] is None  # passing trials stay compact
+    assert status_pass["transcript"] is None  # passing trials stay compact (without --ecom-transcripts=all)
+    assert "trajectory" not in status_pass and "trajectory" not in status_fail
     assert status_fail["dimensions"]["searches"] == {
         "passed": False, "problems": ['missing call: get_order(order_id="100003")']}
     assert status_fail["dimensions"]["outputs"] == {"passed": False, "problems": ["missing phrase: 'TRK42'"]}

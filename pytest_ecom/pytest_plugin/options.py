@@ -49,6 +49,7 @@ class Settings:
     max_drop: float = 0.05  # --ecom-max-drop: the drop of pass^k the baseline gate tolerates
     progress: float = 10.0  # --ecom-progress: seconds between progress lines (0: none)
     customer_retries: int = 1  # --ecom-customer-retries: reruns of a trial whose customer model was at fault
+    transcripts: str = "failed"  # --ecom-transcripts: whose conversation the JSON report keeps (the log: all)
 
     @property
     def customer_model(self) -> CustomerModel | None:
@@ -228,6 +229,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
     group.addoption("--ecom-html", default=None, metavar="PATH",
                     help="write a self-contained HTML report here (pass^k curve, breakdowns, every trial)")
+    group.addoption("--ecom-transcripts", choices=("failed", "all"), default="failed",
+                    help="whose conversation and trajectory the JSON and HTML reports keep: failed and errored "
+                         "trials (default) or all; the --ecom-log file always keeps every trial's")
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
@@ -280,7 +284,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-max-errors", type=_non_negative_int, default=0, metavar="N",
                     help="with gates: trial errors allowed before the run fails (default 0)")
     group.addoption("--ecom-log", default=None, metavar="PATH",
-                    help="append every finished trial's record to this JSON-lines file as it ends")
+                    help="append every finished trial's record to this JSON-lines file as it ends, with its full "
+                         "trajectory (`pytest-ecom rescore` scores it again)")
     group.addoption("--ecom-baseline", default=None, metavar="REPORT",
                     help="gate on regression against a saved JSON report: fail when pass^k dropped by more than "
                          "--ecom-max-drop and a paired bootstrap over the shared tasks says the drop is real")
@@ -355,4 +360,5 @@ def read_settings(config: pytest.Config) -> Settings:
         max_drop=_max_drop(config),
         progress=config.getoption("--ecom-progress"),
         customer_retries=config.getoption("--ecom-customer-retries"),
+        transcripts=config.getoption("--ecom-transcripts"),
     )
