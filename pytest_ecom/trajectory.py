@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_ecom.store import Store
-from pytest_ecom.store.overlay import Tables
 
 Message = dict[str, Any]
 
@@ -77,11 +76,11 @@ def trajectory_record(traj: Trajectory) -> dict[str, Any]:
     }
 
 
-def trajectory_from_record(data: Mapping[str, Any], base: Tables | None,
+def trajectory_from_record(data: Mapping[str, Any], store: Store | None,
                            transcript: list[dict[str, Any]] | None = None,
                            timings: Mapping[str, float] | None = None) -> Trajectory:
-    """The :class:`Trajectory` a :func:`trajectory_record` describes; its store is rebuilt on ``base``
-    (the base the trial ran on: scoring compares stores by overlay on one base)."""
+    """The :class:`Trajectory` a :func:`trajectory_record` describes. Its writes are applied to
+    ``store``, a fresh store of the unit the trial ran (scoring compares stores on one base)."""
     overlay = data.get("store_overlay")
     return Trajectory(
         messages=list(data.get("messages") or []),
@@ -92,7 +91,7 @@ def trajectory_from_record(data: Mapping[str, Any], base: Tables | None,
         end_reason=str(data.get("end_reason", "unknown")),
         turns=int(data.get("turns", 0)),
         timings=dict(timings or {}),
-        store=Store.from_overlay(base, overlay) if overlay is not None and base is not None else None,
+        store=store.restore(overlay) if overlay is not None and store is not None else None,
         crash=data.get("crash"),
         scores=dict(data.get("scores") or {}),
     )

@@ -131,19 +131,19 @@ class Store:
     def overlay_records(self) -> list[dict[str, Any]]:
         """The trial's writes as plain data, in a stable order: ``{"table", "key", "record"}`` for a
         record created or edited, ``{"table", "key", "deleted": True}`` for one deleted. With the
-        base, they are the whole final store (:meth:`from_overlay`): what a log keeps of it."""
+        base, they are the whole final store (:meth:`restore`): what a log keeps of it."""
         out: list[dict[str, Any]] = []
         for (table, key), value in sorted(self._overlay.items()):
             out.append({"table": table, "key": key, "deleted": True} if value is _DELETED
                        else {"table": table, "key": key, "record": copy.deepcopy(value)})
         return out
 
-    @classmethod
-    def from_overlay(cls, base: Tables, records: list[dict[str, Any]]) -> Store:
-        """The store :meth:`overlay_records` described, on ``base`` (which must be the base it ran on)."""
-        overlay = {(str(r["table"]), str(r["key"])): _DELETED if r.get("deleted") else copy.deepcopy(r.get("record"))
-                   for r in records}
-        return cls(base, overlay)
+    def restore(self, records: list[dict[str, Any]]) -> Store:
+        """Apply the writes :meth:`overlay_records` described (on the base they were made on): the
+        trial's final store again. Returns ``self``."""
+        for r in records:
+            self._overlay[(str(r["table"]), str(r["key"]))] = _DELETED if r.get("deleted") else copy.deepcopy(r.get("record"))
+        return self
 
     def snapshot(self, keys: list[RecordKey] | None = None) -> dict[str, dict[str, Any]]:
         """Plain nested dict of the given records (all touched ones by default), for reports."""
