@@ -69,7 +69,8 @@ def test_run_trial_reports_an_agents_failure_and_a_providers_error_in_the_record
 
 def test_the_report_schema_is_printable_and_validates_real_reports(mini_project) -> None:
     mini_project.run("--agent=mini_agents:half_oracle", "--repeat=2", "--ecom-report=half.json")
-    mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=2", "--ecom-report=down.json")
+    mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=2", "--ecom-report=down.json",
+                     "--ecom-transcripts=all", "--ecom-log=down.jsonl")  # every trajectory, errors' too
     printed = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "schema", "--report"], capture_output=True,
                              text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr
@@ -81,6 +82,10 @@ def test_the_report_schema_is_printable_and_validates_real_reports(mini_project)
         jsonschema.validate(report, schema)
         outcomes |= {t["outcome"] for t in report["trials"]}
     assert outcomes == {"pass", "fail", "error"}
+    assert all("trajectory" in t for t in mini_project.report("down.json")["trials"])
+    record_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/TrialRecord"}  # what each --ecom-log line is
+    for line in (mini_project.path / "down.jsonl").read_text(encoding="utf-8").splitlines()[1:]:
+        jsonschema.validate(json.loads(line), record_schema)
     broken = mini_project.report("half.json")
     broken["trials"][0]["outcome"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):

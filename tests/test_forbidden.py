@@ -36,7 +36,7 @@ def test_a_forbidden_phrase_is_matched_at_word_and_number_edges():
     assert check_outputs(["$3"], ["$3, since the order is under $100."], ["$10"]).passed is True
     assert check_outputs(["$3"], ["$3 or $10."], ["$10"]).passed is False
     assert check_outputs([], ["Your invoice is INV-100208."], ["INV-"]).passed is False  # a prefix, on purpose
-    assert check_outputs([], ["您的返现已为您登记。"], ["已为您登记"]).passed is False  # CJK: no word edges
+    assert check_outputs([], ["返现已为您登记。"], ["已为您登记"]).passed is False  # CJK: no word edges
     assert check_outputs([], ["Nothing was said."], ["cancelled"]).passed is True  # checked, and passed
 
 

@@ -142,7 +142,8 @@ class Store:
         """Apply the writes :meth:`overlay_records` described (on the base they were made on): the
         trial's final store again. Returns ``self``."""
         for r in records:
-            self._overlay[(str(r["table"]), str(r["key"]))] = _DELETED if r.get("deleted") else copy.deepcopy(r.get("record"))
+            value = _DELETED if r.get("deleted") else copy.deepcopy(r.get("record"))
+            self._overlay[(str(r["table"]), str(r["key"]))] = value
         return self
 
     def snapshot(self, keys: list[RecordKey] | None = None) -> dict[str, dict[str, Any]]:
