@@ -95,6 +95,20 @@ def test_a_stuffing_reply_fails_outputs_through_a_forbidden_phrase(mini_project)
     result.assert_outcomes(passed=1)
 
 
+def test_the_html_report_shows_the_forbidden_phrases_said(mini_project):
+    mini_project.write("tasks/refused.task.yaml", REFUSED_CANCEL.replace('- "has been cancelled"',
+                                                                         '- "has been <cancelled>"'))
+    mini_project.write("refusal_agents.py", AGENTS.replace("has been cancelled", "HAS BEEN   <cancelled>"))
+    mini_project.run("--agent=refusal_agents:stuffer", "tasks/refused.task.yaml", "--ecom-html=r.html")
+    page = (mini_project.path / "r.html").read_text(encoding="utf-8")
+    assert "said 1 forbidden" in page  # on the trial's line
+    assert "<b>forbidden phrases said</b>: <mark>has been &lt;cancelled&gt;</mark>" in page  # its outputs row
+    # and where the agent said it, as it said it, escaped
+    assert ('Your order <mark class="forbidden" title="forbidden phrase">HAS BEEN   &lt;cancelled&gt;</mark>.'
+            in page)
+    assert page.count('<mark class="forbidden"') == 1  # the customer's words are never marked
+
+
 def _store_phrases(store: str) -> list[str]:
     return sorted({p for path in TASKS.rglob("*.task.yaml") if (t := load_task(path)).store == store
                    for p in t.expect.outputs})
