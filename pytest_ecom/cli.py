@@ -1,5 +1,6 @@
 """The ``pytest-ecom`` command: check task files, print the schemas, show a store's tools and data,
-serve them over MCP, import a published benchmark's data, merge and compare reports."""
+serve them over MCP, import a published benchmark's data, merge and compare reports, score a logged
+run again."""
 
 from __future__ import annotations
 
@@ -243,7 +244,9 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
             "persona ecom_bench_customer), Chinese text kept as is.\n\n"
             "The instruction's persona sections become customer.overrides, its intents the goal\n"
             "(verbatim) and the offline script (one message each); golden actions get the served\n"
-            "tool names (manage_order -> manage_order_tool); searches and outputs are copied.\n"
+            "tool names (manage_order -> manage_order_tool); searches and outputs are copied;\n"
+            "a task without golden actions that requires a cashback or exchange query (a\n"
+            "refused request) forbids the claims that it was done (expect.forbidden).\n"
             "A missing file or field, invalid JSON or a call to a tool tools.json does not serve\n"
             "is an error naming the task and field (exit code 2) and nothing is written. Running\n"
             "it again gives the same bytes and never deletes other files in DIR."
@@ -299,6 +302,45 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comparison = compare_records(old["trials"], new["trials"], k)
     for line in comparison_lines(comparison, (args.old, old), (args.new, new), args.all):
         print(line)
+    return 0
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from pytest_ecom.reporting.terminal import summary_lines
+    from pytest_ecom.results.log import ResumeError, read_run
+    from pytest_ecom.results.report import build_report, keep_transcripts
+    from pytest_ecom.runner.rescore import rescore, rescore_lines
+
+    tasks = Path(args.tasks)
+    if not tasks.is_dir():
+        print(f"error: --tasks: no such folder: {tasks}", file=sys.stderr)
+        return 2
+    try:
+        run = read_run(Path(args.log))
+    except ResumeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in run.skipped:
+        print(f"warning: {problem}", file=sys.stderr)
+    result = rescore(run, tasks)
+    agent = run.fingerprint.get("agent")
+    options = dict(run.fingerprint.get("options") or {})
+    options.setdefault("repeat", max((r["repeat"] for r in result.records), default=1))
+    report = build_report(keep_transcripts(result.records, args.transcripts), agent, options["repeat"], options)
+    for line in summary_lines(report["summary"], agent):
+        print(line)
+    for line in rescore_lines(result, Path(args.log)):
+        print(line)
+    if args.report:
+        from pytest_ecom.reporting.json_report import write_report
+
+        write_report(Path(args.report), report)
+        print(f"JSON report: {args.report}")
+    if args.html:
+        from pytest_ecom.reporting.html import write_html
+
+        write_html(Path(args.html), report)
+        print(f"HTML report: {args.html}")
     return 0
 
 
@@ -362,6 +404,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", help="the report after")
     p.add_argument("--all", action="store_true", help="list every task, not only those whose pass^k moved")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser(
+        "rescore", help="score the trials of an --ecom-log file again with today's task files and rules",
+        description="Score every trial of the last run in an --ecom-log file again, from its logged trajectory, "
+                    "with today's task files (found by id under --tasks) and today's rules; no agent, customer "
+                    "or model is called. Prints the summary the run would print now, the trials whose outcome "
+                    "changed and the tasks whose file changed since the run. Errors and records without a "
+                    "trajectory keep their logged verdict. Exit 0; 2 when the log or the folder cannot be read.")
+    p.add_argument("log", help="a JSON-lines log written with --ecom-log")
+    p.add_argument("--tasks", default="tasks", metavar="DIR", help="folder of the task files (default: tasks)")
+    p.add_argument("--report", default=None, metavar="PATH", help="also write the rescored run's JSON report")
+    p.add_argument("--html", default=None, metavar="PATH", help="also write the rescored run's HTML report")
+    p.add_argument("--transcripts", choices=("failed", "all"), default="failed",
+                   help="as --ecom-transcripts: whose conversation the reports keep")
+    p.set_defaults(func=cmd_rescore)
     return parser
 
 

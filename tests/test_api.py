@@ -19,7 +19,10 @@ KETTLE = "tasks/home_appliances/returns/damaged_kettle.task.yaml"
 
 
 def _without_timings(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k != "timings"}
+    out = {k: v for k, v in record.items() if k != "timings"}
+    if out.get("transcript"):
+        out["transcript"] = [{k: v for k, v in e.items() if k not in ("t_ms", "ms")} for e in out["transcript"]]
+    return out
 
 
 def test_the_documented_script_runs_trials_without_importing_pytest() -> None:
@@ -34,10 +37,11 @@ def test_the_documented_script_runs_trials_without_importing_pytest() -> None:
 
 
 def test_run_trial_gives_the_record_a_pytest_run_gives(tmp_path: Path) -> None:
-    """The trial item calls the same function: the records agree but for the timings."""
+    """The trial item calls the same function: the records agree but for the timings (the report
+    keeps a passing trial's transcript and trajectory with --ecom-transcripts=all, as the record has them)."""
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-m", "pytest", f"{KETTLE}::damaged_kettle[2-3]", "--agent=oracle",
-                           "-q", "-p", "no:cacheprovider", f"--ecom-report={report}"],
+                           "-q", "-p", "no:cacheprovider", f"--ecom-report={report}", "--ecom-transcripts=all"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     [from_pytest] = json.loads(report.read_text(encoding="utf-8"))["trials"]
@@ -65,7 +69,8 @@ def test_run_trial_reports_an_agents_failure_and_a_providers_error_in_the_record
 
 def test_the_report_schema_is_printable_and_validates_real_reports(mini_project) -> None:
     mini_project.run("--agent=mini_agents:half_oracle", "--repeat=2", "--ecom-report=half.json")
-    mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=2", "--ecom-report=down.json")
+    mini_project.run("--agent=mini_agents:provider_down_on_trial_2", "--repeat=2", "--ecom-report=down.json",
+                     "--ecom-transcripts=all", "--ecom-log=down.jsonl")  # every trajectory, errors' too
     printed = subprocess.run([sys.executable, "-m", "pytest_ecom.cli", "schema", "--report"], capture_output=True,
                              text=True, timeout=60)
     assert printed.returncode == 0, printed.stderr
@@ -77,6 +82,10 @@ def test_the_report_schema_is_printable_and_validates_real_reports(mini_project)
         jsonschema.validate(report, schema)
         outcomes |= {t["outcome"] for t in report["trials"]}
     assert outcomes == {"pass", "fail", "error"}
+    assert all("trajectory" in t for t in mini_project.report("down.json")["trials"])
+    record_schema = {"$defs": schema["$defs"], "$ref": "#/$defs/TrialRecord"}  # what each --ecom-log line is
+    for line in (mini_project.path / "down.jsonl").read_text(encoding="utf-8").splitlines()[1:]:
+        jsonschema.validate(json.loads(line), record_schema)
     broken = mini_project.report("half.json")
     broken["trials"][0]["outcome"] = "maybe"
     with pytest.raises(jsonschema.ValidationError):

@@ -50,6 +50,23 @@ def test_validate_bad_files_prints_file_line_and_fix(in_copy, capsys, find_line)
     ]
 
 
+def test_validate_refuses_a_required_amount_the_agent_cannot_find(in_copy, capsys, find_line):
+    """A digit in a required phrase must be in something the agent sees; the order id is, the refund
+    amount of a plain cancellation is not (only an agent told the answer could say it)."""
+    path = in_copy / "tasks" / "cancel.task.yaml"
+    text = path.read_text().replace('    - "cancelled"', '    - "order 100001"\n    - "$129.99 refund"')
+    path.write_text(text)
+    assert main(["validate", "tasks"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "2 of 3 task file(s) valid\n"
+    line = find_line(text, "$129.99 refund")
+    assert err.splitlines()[0] == (f"tasks/cancel.task.yaml:{line}: required phrase '$129.99 refund' contains "
+                                   "'129.99', but nothing the agent can see holds it: no golden call's result, the "
+                                   "store's policy, the customer's goal or script, nor the agent context")
+    path.write_text(text.replace("$129.99 refund", "refund"))
+    assert main(["validate", "tasks"]) == 0
+
+
 def test_validate_missing_path_or_no_task_files_is_exit_2(in_copy, capsys):
     assert main(["validate", "nowhere"]) == 2
     assert "no such file or directory: nowhere" in capsys.readouterr().err

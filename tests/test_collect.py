@@ -134,6 +134,14 @@ BAD_TASKS = {
     "value_nobody_supplies": (lambda t: t.replace(CANCEL_ACTION, '    - cancel_order: {order_id: "100002"}'),
                               "cancel_order needs order_id='100002', but nothing the agent can see supplies it",
                               "- cancel_order:", "mention it in customer.goal/script, put it in agent context"),
+    # The example: a refund amount on a plain cancellation, in no tool result, policy or goal.
+    "ungrounded_digit_phrase": (lambda t: t.replace('    - "cancelled"', '    - "$129.99 refund"'),
+                                "required phrase '$129.99 refund' contains '129.99', but nothing the agent can see "
+                                "holds it", '"$129.99 refund"', "fix the phrase if it contradicts the golden actions"),
+    "forbidden_inside_a_required_phrase": (
+        lambda t: t.replace('    - "cancelled"', '    - "cancelled"\n  forbidden:\n    - "CANCELLED"'),
+        "forbidden phrase 'CANCELLED' is part of the required phrases: no reply can pass", '"CANCELLED"',
+        "remove it from expect.forbidden"),
 }
 
 

@@ -158,7 +158,17 @@ class _EchoesTheKey(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_provider_that_echoes_the_key_leaks_it_into_no_artifact(mini_project, monkeypatch):
+@pytest.fixture
+def litellm_imported() -> None:
+    """litellm imported before pytester snapshots sys.modules (see ``model_server`` in conftest.py):
+    imported inside an in-process run, it is dropped afterwards and the next in-process run in this
+    worker cannot load the plugin ("unrecognized arguments: --agent")."""
+    from pytest_ecom.models.llm import _litellm
+
+    _litellm()
+
+
+def test_a_provider_that_echoes_the_key_leaks_it_into_no_artifact(litellm_imported, mini_project, monkeypatch):
     key = "sk-this-key-must-never-be-written-1234"
     monkeypatch.setenv("PYTEST_ECOM_API_KEY", key)
     monkeypatch.setenv("OPENAI_API_KEY", key)

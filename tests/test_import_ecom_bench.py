@@ -395,3 +395,18 @@ def test_a_missing_folder_is_refused(tmp_path, capsys):
     lines = _fails(capsys, tmp_path / "nowhere", tmp_path / "out")
     folder = tmp_path / "nowhere"
     assert lines == [f"error: {folder}: no such folder (expected ECom-Bench's tasks.json, tools.json and data/)"]
+
+
+def test_a_refused_cashback_forbids_saying_it_was_registered():
+    """A task without golden actions that requires the cashback query refuses the cashback: saying it
+    was registered is a false claim. With a golden action, or without that query, nothing is forbidden."""
+    from pytest_ecom.importers.ecom_bench import refused_claims
+
+    query = {"name": "register_cashback_by_review_tool", "arguments": {"order_id": "1", "action": "查询"}}
+    read = {"name": "get_gift_info_tool", "arguments": {"product_id": "2"}}
+    assert refused_claims({"actions": [], "searches": [read, query]}) == ["登记成功", "已为您登记"]
+    assert refused_claims({"actions": [{"name": "manage_order", "arguments": {}}], "searches": [query]}) == []
+    assert refused_claims({"actions": [], "searches": [read]}) == []
+    committed = sorted((ROOT / "tasks" / "ecom-bench").glob("*.task.yaml"))
+    shipped = [p.name for p in committed if "forbidden:" in p.read_text(encoding="utf-8")]
+    assert shipped == ["010_get_installation_service_info.task.yaml", "039_get_gift_info.task.yaml"]

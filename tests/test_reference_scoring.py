@@ -197,12 +197,13 @@ def test_argument_order_and_spacing_do_not_matter_to_either(run_agent, change_ad
 
 def test_without_golden_actions_writing_nothing_passes_the_write_check_in_both(run_agent, gift_question):
     """The reference's quirk: a do-nothing agent passes its action check. Ours agrees on the
-    state (nothing was to be written); the task is lost on its required reads in both."""
+    state (nothing was to be written); the task is lost on its required reads in both. Our outputs
+    check is its forbidden claims (the refused cashback said to be registered): none was said."""
     checks, ref, ours = verdicts(run_agent, gift_question, agent([]))
     assert checks == {"actions": True, "searches": False, "outputs": True} and not ref
-    assert ours == {"state": True, "searches": False, "outputs": None}
+    assert ours == {"state": True, "searches": False, "outputs": True}
     checks, ref, ours = verdicts(run_agent, gift_question, agent(golden(gift_question, "searches")))
-    assert ref and ours == {"state": True, "searches": True, "outputs": None}
+    assert ref and ours == {"state": True, "searches": True, "outputs": True}
 
 
 def test_one_call_satisfies_two_identical_golden_searches_only_in_the_reference(tmp_path, run_agent, gift_question):

@@ -62,7 +62,8 @@ def test_one_record_per_trial_with_seed_outcome_and_dimensions(half_report):
                                                  "max_tool_calls": 13}}}  # 3 × 1 golden call + 10
     assert (status_pass["failed_calls"], status_pass["golden"]) == (0, {"tool_calls": 1, "turns": 1,
                                                                          "max_tool_calls": 13})
-    assert status_pass["transcript"] is None  # passing trials stay compact
+    assert status_pass["transcript"] is None  # passing trials stay compact (without --ecom-transcripts=all)
+    assert "trajectory" not in status_pass and "trajectory" not in status_fail
     assert status_fail["dimensions"]["searches"] == {
         "passed": False, "problems": ['missing call: get_order(order_id="100003")']}
     assert status_fail["dimensions"]["outputs"] == {"passed": False, "problems": ["missing phrase: 'TRK42'"]}

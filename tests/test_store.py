@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -148,3 +149,19 @@ def test_snapshot_holds_the_current_values_of_the_given_records(base):
     store.edit("orders", "1")["status"] = "cancelled"
     assert store.snapshot() == {"orders": {"1": {**base["orders"]["1"], "status": "cancelled"}}}
     assert store.snapshot([("users", "u1")]) == {"users": {"u1": {"name": "Ada"}}}
+
+
+def test_the_overlay_records_rebuild_the_final_store_deletes_included():
+    """What a log keeps of a trial's store: only its writes; with the base, the whole store again."""
+    base = {"orders": {"1": {"status": "paid", "items": [{"sku": "a"}]}, "2": {"status": "paid"}}}
+    store = Store(base)
+    store.edit("orders", "1")["items"][0]["sku"] = "b"
+    store.delete("orders", "2")
+    store.put("orders", "3", {"status": "new"})
+    records = store.overlay_records()
+    assert records == [{"table": "orders", "key": "1", "record": {"status": "paid", "items": [{"sku": "b"}]}},
+                       {"table": "orders", "key": "2", "deleted": True},
+                       {"table": "orders", "key": "3", "record": {"status": "new"}}]
+    again = Store(base).restore(json.loads(json.dumps(records)))
+    assert again.diff_keys(store) == [] and ("orders", "2") not in again and again.keys("orders") == ["1", "3"]
+    assert base["orders"]["1"]["items"][0]["sku"] == "a"  # the base is untouched

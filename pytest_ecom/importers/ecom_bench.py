@@ -48,6 +48,13 @@ TOOL_SUFFIX = "_tool"
 FIELDS = ("index", "user_id", "shop_id", "platform", "instruction", "metadata")
 METADATA = ("actions", "searches", "outputs")
 QUERY = "查询"  # the read-only value of a write tool's ``action`` argument
+# A task without golden actions whose required searches query one of these tools: the customer asked
+# for that change and the right answer is no (e.g. a cashback claimed with a photo that is no review).
+# Saying the change was made is then a false claim: these phrases become the task's expect.forbidden.
+REFUSED_CLAIMS = {
+    "register_cashback_by_review_tool": ["登记成功", "已为您登记"],  # "registered successfully", "registered it for you"
+    "manage_exchange_tool": ["换货成功", "已为您换货"],  # "exchanged successfully", "exchanged it for you"
+}
 # "(only required when action is X)": an argument a query of the same tool does not take
 _ONLY_FOR_ACTIONS = re.compile(r"仅在action为([^时]*)时")
 CONTEXT = ("platform", "shop_id", "user_id")  # what the deployment knows: shown to the agent
@@ -447,6 +454,15 @@ def lookups(entry: dict[str, Any], tools: dict[str, dict[str, Any]], orders: dic
     return list(unique.values())
 
 
+def refused_claims(meta: dict[str, Any]) -> list[str]:
+    """The claims a refusal implies are false (see :data:`REFUSED_CLAIMS`): only for a task without
+    golden actions, and only for the tools whose query it requires."""
+    if meta["actions"]:
+        return []
+    queried = [c["name"] for c in meta["searches"] if c["arguments"].get("action") == QUERY]
+    return list(dict.fromkeys(claim for name in queried for claim in REFUSED_CLAIMS.get(name, ())))
+
+
 def _walk_dict(tree: Any, *keys: str) -> dict[str, Any]:
     for key in keys:
         tree = tree.get(key) if isinstance(tree, dict) else None
@@ -484,6 +500,9 @@ def convert_entry(entry: dict[str, Any], tools: dict[str, dict[str, Any]], order
         expect["searches"] = searches
     if meta["outputs"]:
         expect["outputs"] = list(meta["outputs"])
+    forbidden = refused_claims(meta)
+    if forbidden:
+        expect["forbidden"] = forbidden
     expect["lookups"] = lookups(entry, tools, orders)
     data = {
         "schema_version": 1,

@@ -4,7 +4,9 @@ Every problem is a :class:`SpecError` naming the file, the line and the fix:
 unknown store, persona or tool; a golden call that fails when replayed; a
 write task whose expected state equals the initial state; a task that checks
 nothing; a golden call needing a value that neither the customer's goal and
-script, the agent's context nor a required search can supply.
+script, the agent's context nor a required search can supply; a required phrase
+with a digit that nothing the agent sees holds (nor the policy); a forbidden
+phrase that a required one contains.
 The expected state (base + golden actions) is computed here, once per task.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from pytest_ecom.domains import Domain, load_domain
 from pytest_ecom.spec.paths import code_stamp, file_stamps
 from pytest_ecom.scoring import check_outputs, check_searches, check_state
+from pytest_ecom.scoring.checks import says
 from pytest_ecom.spec import SpecError, Task, call_parts, load_persona, load_task, needs_confirmation
 from pytest_ecom.spec.loader import find_persona_file
 from pytest_ecom.tools.dates import is_iso_day
@@ -28,7 +32,7 @@ from pytest_ecom.spec.models import Persona, PersonaDimensions
 from pytest_ecom.spec.yaml_io import line_of
 from pytest_ecom.store import Store
 from pytest_ecom.tools.visible import Seen, unseen
-from pytest_ecom.models.vision import IMAGE_TABLE
+from pytest_ecom.models.vision import IMAGE_TABLE, image_urls
 
 CallSpec = tuple[str, dict[str, Any]]
 
@@ -176,11 +180,14 @@ _DATE_FIX = ("let the customer say the date in customer.goal/script, as e.g. 'Ma
 
 
 def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, Any]],
-            lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...]) -> Store:
-    """Replay lookups, searches and actions; check each succeeds and its values are obtainable."""
+            lookups: tuple[CallSpec, ...], searches: tuple[CallSpec, ...], actions: tuple[CallSpec, ...],
+            results: list[str] | None = None) -> Store:
+    """Replay lookups, searches and actions; check each succeeds and its values are obtainable.
+
+    Each call's result is appended to ``results`` (what the golden path shows the agent)."""
     # As if searched in one text: the goal, the script and the agent context, then each call's result.
     # "March 20th" supplies date='2026-03-20' (tool arguments and results are ISO)
-    seen = Seen(["\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])], domain.today)
+    seen = Seen([_given(task)], domain.today)
     store = Store(base)
     for kind, calls in (("lookups", lookups), ("searches", searches), ("actions", actions)):
         for i, (name, args) in enumerate(calls):
@@ -193,7 +200,70 @@ def _replay(path: Path, task: Task, domain: Domain, base: dict[str, dict[str, An
                 raise _err(path, loc, f"golden call {name} fails when replayed: {result.error}",
                            "fix the arguments or the order of expect.searches/actions, or the fixture")
             seen.add(result.content)
+            if results is not None:
+                results.append(result.content)
     return store
+
+
+def _given(task: Task) -> str:
+    """What the task itself puts before the agent: the customer's goal and script, the agent context."""
+    return "\n".join([task.customer.goal, *task.customer.script, *task.agent.values()])
+
+
+# The ASCII tokens of a text that carry a digit: an amount (12.50), a date (2026-03-20), an id or a
+# code (INV-100211, SS40310422), a count ("7" of "7 days"). Letters around CJK text are cut off by
+# the class itself, so "满300减50" gives 300 and 50.
+_DIGIT_TOKEN = re.compile(r"[A-Za-z0-9]*[0-9][A-Za-z0-9]*(?:[-.:/][A-Za-z0-9]+)*")
+
+
+def _number(token: str) -> str | None:
+    """One spelling of a plain number (12, 12.0 and 12.00 are one amount), or None."""
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return repr(value) if value == value and abs(value) != float("inf") else None
+
+
+def _tokens(text: str) -> set[str]:
+    """The digit tokens of a text, their parts (the year of 2027-02-18) and their numbers' spellings."""
+    found = {t.casefold() for t in _DIGIT_TOKEN.findall(text)}
+    found |= {part for t in found for part in re.split(r"[-:/]", t) if part}
+    return found | {n for t in found if (n := _number(t)) is not None}
+
+
+def _check_phrases(path: Path, task: Task, domain: Domain, results: list[str]) -> None:
+    """Required phrases with a digit must be grounded; forbidden ones must not be required.
+
+    A required amount, date, id, code or count is something the agent has to find: if neither a
+    golden call's result, the policy, the customer's goal and script nor the agent context holds it,
+    only an agent told the answer could say it (an impossible phrase, or one that contradicts the
+    golden actions). The same idea as the check of golden-call arguments above, for phrases.
+    """
+    expect = task.expect
+    spoken = " ".join(" ".join(p.split()).casefold() for p in expect.outputs)
+    for i, phrase in enumerate(expect.forbidden):
+        if says(spoken, phrase):
+            raise _err(path, ["expect", "forbidden", i],
+                       f"forbidden phrase {phrase!r} is part of the required phrases: no reply can pass",
+                       "remove it from expect.forbidden, or reword the required phrase in expect.outputs")
+    if any(url not in task.images for url in image_urls(_given(task))):
+        return  # an image the task does not describe may show any number: only a vision model knows
+    visible: set[str] | None = None
+    for i, phrase in enumerate(expect.outputs):
+        needed = {t.casefold() for t in _DIGIT_TOKEN.findall(phrase)}
+        if not needed:
+            continue
+        if visible is None:  # most phrases carry no digit: read the texts only when one does
+            visible = set().union(*map(_tokens, [_given(task), domain.policy, *task.images.values(), *results]))
+        missing = sorted(t for t in needed if t not in visible and _number(t) not in visible)
+        if missing:
+            raise _err(path, ["expect", "outputs", i],
+                       f"required phrase {phrase!r} contains {', '.join(map(repr, missing))}, but nothing the agent "
+                       "can see holds it: no golden call's result, the store's policy, the customer's goal or "
+                       "script, nor the agent context",
+                       "fix the phrase if it contradicts the golden actions; otherwise add the search or lookup "
+                       "whose result shows it, or say it in customer.goal/script or agent context")
 
 
 def _persona(path: Path, task: Task) -> Persona:
@@ -228,7 +298,9 @@ def prepare(task: Task, path: Path) -> PreparedTask:
     searches = _resolve_calls(path, task, domain, "searches")
     actions = _resolve_calls(path, task, domain, "actions")
     base = task_base(domain, task)  # one object: stores compare by overlay only on the same base
-    expected = _replay(path, task, domain, base, lookups, searches, actions)
+    results: list[str] = []
+    expected = _replay(path, task, domain, base, lookups, searches, actions, results)
+    _check_phrases(path, task, domain, results)
     if actions and not expected.changed():
         raise _err(path, ["expect", "actions"], "replaying the golden actions leaves the store unchanged",
                    "a task whose right outcome is no write should list no actions (check searches/outputs instead)")

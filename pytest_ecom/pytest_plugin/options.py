@@ -50,6 +50,7 @@ class Settings:
     progress: float = 10.0  # --ecom-progress: seconds between progress lines (0: none)
     customer_retries: int = 1  # --ecom-customer-retries: reruns of a trial whose customer model was at fault
     mcp: bool = False  # --ecom-mcp: each trial's tools served over MCP
+    transcripts: str = "failed"  # --ecom-transcripts: whose conversation the JSON report keeps (the log: all)
 
     @property
     def customer_model(self) -> CustomerModel | None:
@@ -243,7 +244,7 @@ OPTION_GROUP: dict[str, str] = {
     "--ecom-report": "reports", "--ecom-html": "reports", "--ecom-log": "reports", "--ecom-progress": "reports",
     "--ecom-gate": "ci", "--ecom-max-errors": "ci", "--ecom-baseline": "ci", "--ecom-max-drop": "ci",
     "--ecom-shard": "ci", "--ecom-resume": "ci",
-    "--ecom-mcp": "run",
+    "--ecom-mcp": "run", "--ecom-transcripts": "reports",
 }
 
 
@@ -272,6 +273,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
     group.addoption("--ecom-html", default=None, metavar="PATH",
                     help="write a self-contained HTML report here (pass^k curve, breakdowns, every trial)")
+    group.addoption("--ecom-transcripts", choices=("failed", "all"), default="failed",
+                    help="whose conversation and trajectory the JSON and HTML reports keep: failed and errored "
+                         "trials (default) or all; the --ecom-log file always keeps every trial's")
     group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
                     help="trials of one task run concurrently in a process (default 4)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
@@ -324,7 +328,8 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-max-errors", type=_non_negative_int, default=0, metavar="N",
                     help="with gates: trial errors allowed before the run fails (default 0)")
     group.addoption("--ecom-log", default=None, metavar="PATH",
-                    help="append every finished trial's record to this JSON-lines file as it ends")
+                    help="append every finished trial's record to this JSON-lines file as it ends, with its full "
+                         "trajectory (`pytest-ecom rescore` scores it again)")
     group.addoption("--ecom-baseline", default=None, metavar="REPORT",
                     help="gate on regression against a saved JSON report: fail when pass^k dropped by more than "
                          "--ecom-max-drop and a paired bootstrap over the shared tasks says the drop is real")
@@ -403,4 +408,5 @@ def read_settings(config: pytest.Config) -> Settings:
         progress=config.getoption("--ecom-progress"),
         customer_retries=config.getoption("--ecom-customer-retries"),
         mcp=config.getoption("--ecom-mcp"),
+        transcripts=config.getoption("--ecom-transcripts"),
     )

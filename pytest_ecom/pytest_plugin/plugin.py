@@ -36,7 +36,7 @@ from pytest_ecom.results.gates import Verdict, evaluate_all
 from pytest_ecom.results.log import ResumeError, ResumeLog, open_log, read_log
 from pytest_ecom.results.log import plan as resume_plan
 from pytest_ecom.results.record import headline_properties
-from pytest_ecom.results.report import Report, ReportError, build_report, load_report
+from pytest_ecom.results.report import Report, ReportError, build_report, keep_transcripts, load_report
 from pytest_ecom.runner import TrialPool
 from pytest_ecom.runner.episode import agent_threads_running
 from pytest_ecom.spec import TASK_SUFFIX
@@ -314,8 +314,10 @@ class EcomSession:
 
     def _build_report(self) -> Report:
         s = self.state.settings
-        report = build_report(self.state.records, s.agent, s.repeat, s.fingerprint_options(), self.state.deselected,
-                              selection_options(self.config, self.stopped_early), self.state.verdicts, self.state.not_run_tasks)
+        report = build_report(keep_transcripts(self.state.records, s.transcripts), s.agent, s.repeat,
+                              s.fingerprint_options(), self.state.deselected,
+                              selection_options(self.config, self.stopped_early), self.state.verdicts,
+                              self.state.not_run_tasks)
         if self.state.budget is not None:
             spent = self.state.budget.spent()
             report["budget"] = {"max_cost_usd": self.state.budget.limit_usd, "spent_usd": round(spent.usd, 8),

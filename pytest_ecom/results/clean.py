@@ -55,6 +55,8 @@ _SECRETS: list[tuple[str, ...]] = []
 def forget_secrets() -> None:
     """Read the environment's secrets afresh on the next record (its variables may have changed)."""
     _SECRETS.clear()
+    _MEMO.clear()
+    _MEMO_FOR[0] = None
 
 
 def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:
@@ -66,6 +68,33 @@ def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:
 
 
 def clean_text(text: str, secrets: tuple[str, ...] | None = None) -> str:
+    if len(text) < _MIN_SECRET and text.isascii() and text.isprintable():
+        return text  # the commonest case (keys, roles, ids): nothing to cut, escape or redact
+    if len(text) <= _MEMO_TEXT:
+        # A trial's record repeats most of its strings (keys, tool results, the policy), and so do the
+        # trials of a task: each distinct text is cleaned once per set of secrets. Records keep every
+        # trial's whole trajectory, so this is most of what cleaning a record costs.
+        if secrets is None:
+            secrets = secret_values()
+        if _MEMO_FOR[0] is not secrets:
+            _MEMO.clear()
+            _MEMO_FOR[0] = secrets
+        found = _MEMO.get(text)
+        if found is None:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.clear()
+            found = _MEMO[text] = _clean_text(text, secrets)
+        return found
+    return _clean_text(text, secrets)
+
+
+_MEMO_TEXT = 8192  # longer texts are rare and seldom repeat: cleaned each time
+_MEMO_SIZE = 20_000  # distinct texts remembered (a few MB at most)
+_MEMO: dict[str, str] = {}
+_MEMO_FOR: list[tuple[str, ...] | None] = [None]  # the secrets the memo was made with
+
+
+def _clean_text(text: str, secrets: tuple[str, ...] | None = None) -> str:
     if len(text) > MAX_TEXT:
         text = f"{text[:MAX_TEXT]}… [{len(text) - MAX_TEXT} more characters cut]"
     if not (text.isascii() and text.isprintable()):  # the common case has neither surrogates nor controls

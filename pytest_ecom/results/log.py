@@ -155,3 +155,44 @@ def plan(collected: Iterable[tuple[str, int, str]], done: Iterable[Iterable[Any]
             stale.add(task)
     # a changed task runs all its trials again: its report must not mix two versions of it
     return ResumePlan(frozenset(k for k in resumed if k[0] not in stale), frozenset(stale))
+
+
+@dataclass
+class LoggedRun:
+    """The last run of a log, as ``pytest-ecom rescore`` reads it: its fingerprint (of the first
+    session) and the last record of each trial, errors included."""
+
+    path: Path
+    fingerprint: dict[str, Any] = field(default_factory=dict)
+    records: list[TrialRecord] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one warning per unreadable line
+
+
+def read_run(path: Path) -> LoggedRun:
+    """Read the last run of a log (see :func:`read_log` for what a run is), for scoring it again."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise ResumeError(f"{path}: cannot read the log ({exc.strerror or exc})") from None
+    run = LoggedRun(path)
+    last: dict[TrialKey, TrialRecord] = {}
+    for number, entry in _last_run(text):
+        if isinstance(entry, json.JSONDecodeError):
+            run.skipped.append(f"{path}:{number}: skipped a line that is not valid JSON "
+                               f"(cut short when the run stopped?): {entry.msg}")
+        elif _is_header(entry):
+            if entry.get("version") != LOG_VERSION:
+                raise ResumeError(f"{path}:{number}: a log of version {entry.get('version')!r}; this pytest-ecom "
+                                  f"reads version {LOG_VERSION}")
+            if not run.fingerprint and isinstance(entry.get("fingerprint"), dict):
+                run.fingerprint = entry["fingerprint"]
+        elif not isinstance(entry, dict) or any(key not in entry for key in RECORD_KEYS):
+            run.skipped.append(f"{path}:{number}: skipped a line that is not a trial record")
+        else:
+            key = (entry["task"], entry["trial"])
+            last.pop(key, None)  # a trial run again (a resumed error) is kept in its new place
+            last[key] = entry  # type: ignore[assignment]
+    if not run.fingerprint and not last:
+        raise ResumeError(f"{path}: no pytest-ecom run in this file (write one with --ecom-log)")
+    run.records = list(last.values())
+    return run

@@ -12,7 +12,9 @@ from typing import Any, Literal
 
 from typing_extensions import NotRequired, TypedDict  # pydantic reads these on Python 3.11 (the report schema)
 
-RECORD_VERSION = 2  # 2: the procedure dimension, verdicts.without_procedure, failed_calls, golden
+# 2: the procedure dimension, verdicts.without_procedure, failed_calls, golden; every trial keeps its
+# transcript and its trajectory (the log; reports: --ecom-transcripts)
+RECORD_VERSION = 2
 
 Outcome = Literal["pass", "fail", "error"]
 OUTCOMES: tuple[Outcome, ...] = ("pass", "fail", "error")
@@ -81,6 +83,37 @@ class CustomerAttemptRecord(TypedDict):
     tool_calls: int
 
 
+class CallRecord(TypedDict):
+    """A tool call as executed: its normalised arguments, whether it succeeded, what the agent sent."""
+
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    sent: Any
+
+
+class StoreWriteRecord(TypedDict):
+    """One record the trial wrote: its final value, or ``deleted``."""
+
+    table: str
+    key: str
+    record: NotRequired[Any]
+    deleted: NotRequired[bool]
+
+
+class TrajectoryRecord(TypedDict):
+    """Enough of a trial to score it again without running it (``pytest-ecom rescore``)."""
+
+    messages: list[dict[str, Any]]  # what the agent saw and said: system prompt, customer, agent, tool results
+    calls: list[CallRecord]
+    replies: list[str]
+    end_reason: str
+    turns: int
+    crash: dict[str, str] | None
+    scores: dict[str, float]  # model-given scores of a free-text sample (similarity, judge)
+    store_overlay: list[StoreWriteRecord] | None  # the final store = the base + these writes; None: no store
+
+
 class TrialRecord(TypedDict):
     version: int
     task: str
@@ -112,7 +145,8 @@ class TrialRecord(TypedDict):
     cost_usd: float | None  # None when unknown or no model was called
     customer: NotRequired[CustomerRecord]  # with a model playing the customer
     customer_attempts: NotRequired[list[CustomerAttemptRecord]]  # earlier attempts whose customer was at fault
-    transcript: list[dict[str, Any]] | None  # None for a passing trial
+    transcript: list[dict[str, Any]] | None  # None for a passing trial in a report without --ecom-transcripts=all
+    trajectory: NotRequired[TrajectoryRecord]  # in the log always; in a report with --ecom-transcripts=all
 
 
 def is_task(record: TrialRecord) -> bool:

@@ -57,6 +57,25 @@ def build_report(records: list[TrialRecord], agent: str | None, repeat: int,
     }
 
 
+TRANSCRIPTS = ("failed", "all")  # --ecom-transcripts
+
+
+def keep_transcripts(records: Iterable[TrialRecord], which: str = "failed") -> list[TrialRecord]:
+    """The records as a report keeps them: with ``which="failed"``, a passing trial's transcript
+    and every trial's trajectory are left out (the report stays the size it always was; the
+    ``--ecom-log`` file keeps them all); with ``"all"``, every trial keeps both. Never edits the
+    records it is given (the log and the resume read the same ones)."""
+    if which == "all":
+        return list(records)
+    out = []
+    for record in records:
+        kept = {k: v for k, v in record.items() if k != "trajectory"}
+        if record["outcome"] == "pass":
+            kept["transcript"] = None
+        out.append(kept)  # type: ignore[arg-type]
+    return out
+
+
 def report_json_schema() -> dict[str, Any]:
     """The JSON Schema of a report of this version (``pytest-ecom schema --report``)."""
     from pydantic import TypeAdapter  # only this command needs it

@@ -28,7 +28,7 @@ from pytest_ecom.runner.trial import CUSTOMER_RETRIES, TrialRun, run_task, trial
 from pytest_ecom.scoring.checks import Dimension
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
-from pytest_ecom.trajectory import Trajectory
+from pytest_ecom.trajectory import Trajectory, trajectory_record
 from pytest_ecom.users.llm_customer import CustomerModel
 
 Unit = PreparedTask | PreparedSample  # what a trial runs: an end-to-end task or a stage-wise sample
@@ -84,10 +84,20 @@ async def run_trial(unit: Unit | str | os.PathLike[str], agent: AgentSpec | str 
     run = replace(run, meter=meter)
     if budget is not None:
         budget.bill(meter)  # its real cost replaces what it held, at once, so the next trial to start sees it
+    return score_run(run, repeat, settings)
+
+
+def score_run(run: TrialRun, repeat: int = 1, settings: TrialSettings = TrialSettings()) -> TrialRecord:
+    """A finished trial's record: its trajectory scored by today's rules (or its error kept).
+
+    :func:`run_trial` calls it once the episode is over, and ``pytest-ecom rescore`` calls it on a
+    logged trajectory: a logged trial is scored again exactly as a new one is. Scoring never calls
+    an agent or a customer; a free-text sample's model-given figures are read from the trajectory.
+    """
     if run.error is not None:
         return make_record(run, repeat, None)
     try:
-        dimensions, reference, checks = _score(unit, run.trajectory, settings.models)
+        dimensions, reference, checks = _score(run.task, run.trajectory, settings.models)
     except Exception as exc:  # a bug of ours must not make the trial vanish from the report
         error = EpisodeError("scoring", describe(exc), run.trajectory, short_traceback())
         return make_record(replace(run, error=error), repeat, None)
@@ -159,9 +169,11 @@ def make_record(run: TrialRun, repeat: int, dimensions: list[Dimension] | None,
         record["customer"] = run.customer
         if run.customer_attempts:
             record["customer_attempts"] = list(run.customer_attempts)
-    # Passing trials stay compact; a failure or error keeps its conversation to explain itself.
-    record["transcript"] = None if outcome == "pass" else [{k: v for k, v in e.items() if v is not None}
-                                                           for e in traj.transcript]
+    # Every trial keeps its conversation and its trajectory: the log holds them all, so any trial can
+    # be audited and scored again (`pytest-ecom rescore`); the JSON report keeps only the failures'
+    # unless --ecom-transcripts=all (results/report.py: ``keep_transcripts``).
+    record["transcript"] = [{k: v for k, v in e.items() if v is not None} for e in traj.transcript]
+    record["trajectory"] = trajectory_record(traj)
     return clean(record)  # whatever the agent, customer, tools or provider said: safe to write anywhere
 
 

@@ -30,7 +30,7 @@ def score_trajectory(prepared: PreparedTask, traj: Trajectory) -> list[Dimension
     dimensions = [
         check_state(traj.store, prepared.expected, expect.state),
         check_searches(prepared.searches, traj.calls, prepared.domain.tools),
-        check_outputs(expect.outputs, traj.replies),
+        check_outputs(expect.outputs, traj.replies, expect.forbidden),
         check_procedure(traj.messages, traj.calls, traj.end_reason, procedure_rules(prepared), prepared.new_store()),
     ]
     if traj.crash is not None:

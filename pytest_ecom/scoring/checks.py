@@ -4,13 +4,14 @@
   (compared only on records either side touched; deepdiff explains a miss);
 - searches: every required call is matched by a distinct call the agent made,
   both normalised against the tool's schema;
-- outputs: every required phrase appears in the agent's replies.
+- outputs: every required phrase appears in the agent's replies, and no forbidden one does.
 The reward is the product: a trial passes only if every checked dimension does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,10 +141,35 @@ def check_searches(required: Sequence[tuple[str, dict[str, Any]]], made: Sequenc
     return Dimension("searches", not missing, [f"missing call: {m}" for m in missing])
 
 
-def check_outputs(required: Sequence[str], replies: Sequence[str]) -> Dimension:
-    """Each phrase must appear (case-insensitively, spaces collapsed) in the agent's replies."""
-    if not required:
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def says(text: str, phrase: str) -> bool:
+    """Whether ``text`` (folded) says a forbidden ``phrase``: case-insensitively, spaces collapsed, and
+    not glued to a letter or digit at an edge where the phrase itself ends in one ("$10" is not said
+    by "$100", nor "INV-1" by "INV-12"). CJK text has no such edges: a Chinese phrase matches anywhere."""
+    folded = _folded(phrase)
+    if not folded:
+        return False
+    pattern = re.escape(folded)
+    if folded[0].isascii() and folded[0].isalnum():
+        pattern = r"(?<![a-z0-9])" + pattern
+    if folded[-1].isascii() and folded[-1].isalnum():
+        pattern += r"(?![a-z0-9])"
+    return re.search(pattern, text) is not None
+
+
+def check_outputs(required: Sequence[str], replies: Sequence[str], forbidden: Sequence[str] = ()) -> Dimension:
+    """Each required phrase must appear (case-insensitively, spaces collapsed) in the agent's replies,
+    and no forbidden phrase may: a reply that says everything (every phrase of the store, in the hope
+    that the right one is among them) then fails on the claim it had no right to make.
+
+    The forbidden phrases said are the ``detail`` (``forbidden_said``), for the reports to show."""
+    if not required and not forbidden:
         return Dimension("outputs", None)
-    text = " ".join(" ".join(replies).split()).casefold()
-    missing = [p for p in required if " ".join(p.split()).casefold() not in text]
-    return Dimension("outputs", not missing, [f"missing phrase: {p!r}" for p in missing])
+    text = _folded(" ".join(replies))
+    missing = [p for p in required if _folded(p) not in text]
+    said = [p for p in forbidden if says(text, p)]
+    problems = [f"missing phrase: {p!r}" for p in missing] + [f"forbidden phrase said: {p!r}" for p in said]
+    return Dimension("outputs", not problems, problems, {"forbidden_said": said} if said else None)

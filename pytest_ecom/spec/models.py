@@ -129,6 +129,10 @@ class Expect(_Model):
     outputs: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, description="phrases the agent's replies must contain (case-insensitive)"
     )
+    forbidden: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="phrases that must not reach the customer (case-insensitive), e.g. a claim of a change "
+                    "that the task refuses; saying one fails the outputs dimension (our rule only)")
     state: list[StateAssertion] = Field(default_factory=list, description="explicit checks on the final store")
     lookups: list[Call] = Field(
         default_factory=list,
@@ -212,7 +216,7 @@ class Task(_Model):
     @property
     def checks_something(self) -> bool:
         e = self.expect
-        return bool(e.actions or e.searches or e.outputs or e.state)
+        return bool(e.actions or e.searches or e.outputs or e.forbidden or e.state)
 
 
 def call_parts(call: Call | ActionCall) -> tuple[str, dict[str, Any]]:

@@ -128,6 +128,24 @@ class Store:
         candidates = self.touched() | other.touched()
         return sorted(k for k in candidates if self.get(*k, default=_DELETED) != other.get(*k, default=_DELETED))
 
+    def overlay_records(self) -> list[dict[str, Any]]:
+        """The trial's writes as plain data, in a stable order: ``{"table", "key", "record"}`` for a
+        record created or edited, ``{"table", "key", "deleted": True}`` for one deleted. With the
+        base, they are the whole final store (:meth:`restore`): what a log keeps of it."""
+        out: list[dict[str, Any]] = []
+        for (table, key), value in sorted(self._overlay.items()):
+            out.append({"table": table, "key": key, "deleted": True} if value is _DELETED
+                       else {"table": table, "key": key, "record": copy.deepcopy(value)})
+        return out
+
+    def restore(self, records: list[dict[str, Any]]) -> Store:
+        """Apply the writes :meth:`overlay_records` described (on the base they were made on): the
+        trial's final store again. Returns ``self``."""
+        for r in records:
+            value = _DELETED if r.get("deleted") else copy.deepcopy(r.get("record"))
+            self._overlay[(str(r["table"]), str(r["key"]))] = value
+        return self
+
     def snapshot(self, keys: list[RecordKey] | None = None) -> dict[str, dict[str, Any]]:
         """Plain nested dict of the given records (all touched ones by default), for reports."""
         out: dict[str, dict[str, Any]] = {}

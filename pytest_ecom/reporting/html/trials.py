@@ -4,6 +4,7 @@ with its metadata, error, dimensions, store diff and conversation."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pytest_ecom.reporting.html.format import (Record, badge, duration, e, section, secs, table, tokens_text,
@@ -50,7 +51,18 @@ def _dim_chips(r: Record) -> str:
     for name, d in (r.get("dimensions") or {}).items():
         state = {True: "pass", False: "fail"}.get(d.get("passed"), "skip")
         chips.append(f'<span class="chip {state}" title="{e(name)}: {state}">{e(name)}</span>')
+    said = forbidden_said(r)
+    if said:
+        chips.append(f'<span class="chip fail forbidden" title="forbidden phrases said: {e(", ".join(said))}">'
+                     f'said {len(said)} forbidden</span>')
     return "".join(chips)
+
+
+def forbidden_said(r: Record) -> list[str]:
+    """The task's forbidden phrases the agent said in this trial (the outputs dimension's detail)."""
+    detail = ((r.get("dimensions") or {}).get("outputs") or {}).get("detail")
+    said = detail.get("forbidden_said") if isinstance(detail, dict) else None
+    return [str(p) for p in said] if isinstance(said, list) else []
 
 
 def _trial(r: Record) -> str:
@@ -105,6 +117,9 @@ def _dimensions(r: Record) -> str:
         detail = d.get("detail")
         if name == "procedure" and isinstance(detail, dict):
             extra = _writes(detail.get("writes") or [])
+        elif name == "outputs" and forbidden_said(r):
+            extra = ('<p class="forbidden-said"><b>forbidden phrases said</b>: '
+                     + ", ".join(f"<mark>{e(p)}</mark>" for p in forbidden_said(r)) + "</p>")
         elif isinstance(detail, dict) and detail.get("diff"):
             extra = _diff(detail["diff"])
         else:
@@ -179,13 +194,34 @@ def _json_cell(value: Any) -> str:
 def _conversation(r: Record) -> str:
     transcript = r.get("transcript")
     if not transcript:
-        note = ("not kept: the report keeps the conversations of failed and errored trials"
+        note = ("not kept: the report keeps the conversations of failed and errored trials "
+                "(--ecom-transcripts=all keeps every one; the --ecom-log file always does)"
                 if r["outcome"] == "pass" else "empty")
         return f'<p class="muted conv-note">Conversation {note}.</p>'
-    return '<ol class="conv">' + "".join(_message(m) for m in transcript) + "</ol>"
+    said = _phrases_pattern(forbidden_said(r))
+    return '<ol class="conv">' + "".join(_message(m, said) for m in transcript) + "</ol>"
 
 
-def _message(m: dict[str, Any]) -> str:
+def _phrases_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """The phrases as the outputs check finds them: any case, any run of spaces between words."""
+    if not phrases:
+        return None
+    parts = sorted((r"\s+".join(map(re.escape, p.split())) for p in phrases if p.split()), key=len, reverse=True)
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _marked(text: str, said: re.Pattern[str] | None) -> str:
+    """``text`` escaped, with each forbidden phrase in it marked."""
+    if said is None:
+        return e(text)
+    out, at = [], 0
+    for found in said.finditer(text):
+        out += [e(text[at:found.start()]), f'<mark class="forbidden" title="forbidden phrase">{e(found.group())}</mark>']
+        at = found.end()
+    return "".join(out) + e(text[at:])
+
+
+def _message(m: dict[str, Any], said: re.Pattern[str] | None = None) -> str:
     role = m.get("role", "?")
     when = f'<span class="t">{m["t_ms"]:.0f} ms</span>' if isinstance(m.get("t_ms"), int | float) else ""
     if role == "user" and m.get("stop"):
@@ -197,5 +233,6 @@ def _message(m: dict[str, Any]) -> str:
         return (f'<li class="msg tool{"" if ok else " bad"}">{when}<span class="who">{e(speaker(m))}'
                 f'{"" if ok else " (error)"}</span><pre>{e(content_text(m.get("content")))}</pre></li>')
     calls = "".join(f'<div class="call">→ <code>{e(call_text(c))}</code></div>' for c in m.get("tool_calls") or [])
-    text = f'<div class="text">{e(m["content"])}</div>' if m.get("content") else ""
+    marks = said if role == "assistant" else None  # only the agent's words can say a forbidden phrase
+    text = f'<div class="text">{_marked(str(m["content"]), marks)}</div>' if m.get("content") else ""
     return f'<li class="msg {e(role)}">{when}<span class="who">{e(speaker(m))}</span>{text}{calls}</li>'
