@@ -17,6 +17,7 @@ from pytest_ecom.models.llm import CallSettings
 from pytest_ecom.prepare.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
 from pytest_ecom.results.gates import Gate, GateSyntaxError
 from pytest_ecom.runner import TrialSettings
+from pytest_ecom.runner.pool import DEFAULT_CONCURRENCY
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.users.llm_customer import CustomerModel
 
@@ -228,8 +229,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-report", default=None, metavar="PATH", help="write the versioned JSON report here")
     group.addoption("--ecom-html", default=None, metavar="PATH",
                     help="write a self-contained HTML report here (pass^k curve, breakdowns, every trial)")
-    group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
-                    help="trials of one task run concurrently in a process (default 4)")
+    group.addoption("--ecom-concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                    help="trials in flight at once in a process, across tasks, started in collection order "
+                         f"(default {DEFAULT_CONCURRENCY}; a sync agent then runs in up to N threads at once)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
                     help="how trials pass: our rules (default) or the reference benchmarks' (ECom-Bench's reward "
                          "for tasks, EComStage's substring rule for label samples); the report shows both")

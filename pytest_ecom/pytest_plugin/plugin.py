@@ -21,11 +21,12 @@ from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.pytest_plugin.accounting import Accounting
 from pytest_ecom.pytest_plugin.collect import SampleFile, TaskFile
 from pytest_ecom.pytest_plugin.items import TrialItem
+from pytest_ecom.pytest_plugin.lookahead import Lookahead
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
 from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
 from pytest_ecom.pytest_plugin.state import STATE, RunState
 from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
-                                             send_deselected, send_resumed, worker_runs_whole_tasks)
+                                             send_deselected, send_resumed)
 from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import write_report
 from pytest_ecom.reporting.terminal import summary_lines
@@ -186,21 +187,16 @@ class EcomSession:
         self.problems: list[str] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Remember each task's selected trials so they can start together; not on an xdist
-        worker that may be handed only some of them."""
+        """Remember the session's order, for the pool to start trials ahead of the running item."""
         if self.state.spec_cache is not None:
             problem = self.state.spec_cache.save()
             if problem:
                 warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
         if self.state.progress is not None:
             self.state.progress.total = sum(isinstance(item, TrialItem) for item in session.items)
-        if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
-            return
-        siblings: dict[str, list[int]] = {}
-        for item in session.items:
-            if isinstance(item, TrialItem):
-                siblings.setdefault(item.prepared.id, []).append(item.trial)
-        self.state.siblings = {task: tuple(trials) for task, trials in siblings.items()}
+        self.state.lookahead = Lookahead(self.config, lambda item: isinstance(item, TrialItem),
+                                         lambda item: (item.key, item.start_trial))
+        self.state.lookahead.collected(session.items)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
