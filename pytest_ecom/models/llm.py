@@ -3,6 +3,9 @@
 litellm is imported on first use only (an oracle run never imports it), with its price list read
 from the installed package instead of the network. Each call:
 
+- waits for room under the model's caps (``--ecom-rate-limit``: requests in flight and per minute,
+  shared by the run's processes) and, on a 429, cuts how many of the model's calls this process
+  keeps in flight until answers come back fine again (:mod:`pytest_ecom.models.limits`);
 - is retried by this layer alone on rate limits, timeouts, connection failures and 5xx, with
   exponential backoff and jitter, or after the time a 429/503 answer's ``Retry-After`` asks for
   (at most :data:`RETRY_AFTER_CAP_S`); litellm's and the client's own retries are off, so every
@@ -18,7 +21,7 @@ from the installed package instead of the network. Each call:
 - is written to, or answered from, a cassette when the run records or replays
   (:mod:`pytest_ecom.models.cassettes`).
 
-Run-wide settings (retries, sampling, prices, cassettes) are set once per process with
+Run-wide settings (retries, sampling, prices, cassettes, caps) are set once per process with
 :func:`configure`.
 """
 
@@ -41,6 +44,7 @@ from typing import Any
 from pytest_ecom.models import metering
 from pytest_ecom.errors import ProviderError
 from pytest_ecom.models.cassettes import CassetteError, Player, Recorder, request_hash
+from pytest_ecom.models.limits import Limits, ModelLimit
 
 
 class ModelCallError(ProviderError):
@@ -71,10 +75,13 @@ class CallSettings:
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD per 1M (in, out)
     record: Path | None = None
     replay: Path | None = None
+    limits: tuple[ModelLimit, ...] = ()  # --ecom-rate-limit: per-model caps (see models/limits.py)
+    limits_folder: Path | None = None  # where every process of the run shares them (None: this process only)
 
 
 _SETTINGS: list[CallSettings] = [CallSettings()]
 _TAPES: dict[str, Recorder | Player | None] = {"record": None, "replay": None}
+_LIMITS: list[Limits] = [Limits()]
 
 
 def configure(settings: CallSettings) -> None:
@@ -82,6 +89,12 @@ def configure(settings: CallSettings) -> None:
     _SETTINGS[0] = settings
     _TAPES["record"] = Recorder(settings.record) if settings.record else None
     _TAPES["replay"] = Player(settings.replay) if settings.replay else None
+    _LIMITS[0] = Limits(settings.limits, settings.limits_folder)
+
+
+def limiter(model: str) -> Any:
+    """The caps and 429 back-off of ``model`` in this process (:class:`~pytest_ecom.models.limits.Limiter`)."""
+    return _LIMITS[0].limiter(model)
 
 
 def settings() -> CallSettings:
@@ -282,12 +295,18 @@ def _litellm_malformed(exc: BaseException) -> bool:
 async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callable[[Any], _Outcome],
                     tally: _Tally) -> _Outcome:
     policy = settings()
+    limits = limiter(model)
     malformed = 0
     for attempt in range(policy.retries + 1):
         tally.attempts += 1
+        ticket = None
         try:
-            outcome = _read_answer(read, await send())
+            async with limits.request() as ticket:  # room in flight and the model's rate, across processes
+                response = await send()
+            outcome = _read_answer(read, response)
         except Exception as exc:
+            if _status(exc) == 429 and ticket is not None:  # fewer in flight, and everyone waits as asked
+                limits.throttled(ticket, retry_after(_headers(exc)))
             if isinstance(exc, MalformedAnswer) or _litellm_malformed(exc):
                 malformed += 1
                 if isinstance(exc, MalformedAnswer) and exc.usage[2]:  # the provider billed it all the same
@@ -306,6 +325,7 @@ async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callab
             await asyncio.sleep(asked if asked is not None
                                 else policy.backoff_s * 2 ** attempt * random.uniform(0.5, 1.5))
         else:
+            limits.succeeded()
             outcome.prompt_tokens += tally.prompt_tokens
             outcome.completion_tokens += tally.completion_tokens
             return outcome

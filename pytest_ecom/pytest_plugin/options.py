@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ecom.models.limits import LimitSyntaxError, ModelLimit, parse_limit
 from pytest_ecom.models.llm import CallSettings
 from pytest_ecom.prepare.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
 from pytest_ecom.results.gates import Gate, GateSyntaxError
@@ -166,6 +167,13 @@ def _price(text: str) -> tuple[str, tuple[float, float]]:
     return model, (given, out)
 
 
+def _rate_limit(text: str) -> ModelLimit:
+    try:
+        return parse_limit(text)
+    except LimitSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _persona_grid(text: str) -> PersonaGrid:
     try:
         return parse_grid(text)
@@ -254,6 +262,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-price", type=_price, action="append", default=None, metavar="MODEL=IN,OUT",
                     help="USD per million input and output tokens of a model litellm has no price for "
                          "(repeatable); without one its cost is reported as unknown")
+    group.addoption("--ecom-rate-limit", type=_rate_limit, action="append", default=None,
+                    metavar="MODEL=RATE/UNIT,inflight=N",
+                    help="cap a model's requests per time and in flight, shared by all xdist workers, e.g. "
+                         "openai/gpt-4o=500/min,inflight=32 (repeatable; MODEL * for every other model). "
+                         "A 429 halves the model's calls in flight and honours Retry-After for all")
     group.addoption("--ecom-record", default=None, metavar="DIR",
                     help="write every model call of the run to cassettes in DIR")
     group.addoption("--ecom-replay", default=None, metavar="DIR",
@@ -343,7 +356,8 @@ def read_settings(config: pytest.Config) -> Settings:
             temperature=config.getoption("--model-temperature"), max_tokens=config.getoption("--model-max-tokens"),
             prices=dict(config.getoption("--ecom-price") or ()),
             record=Path(record) if (record := config.getoption("--ecom-record")) else None,
-            replay=Path(replay) if (replay := config.getoption("--ecom-replay")) else None),
+            replay=Path(replay) if (replay := config.getoption("--ecom-replay")) else None,
+            limits=tuple(config.getoption("--ecom-rate-limit") or ())),
         vision_base_url=config.getoption("--vision-base-url"),
         user_model=config.getoption("--user-model"),
         user_base_url=config.getoption("--user-base-url"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -25,8 +26,8 @@ from pytest_ecom.pytest_plugin.lookahead import Lookahead
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
 from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
 from pytest_ecom.pytest_plugin.state import STATE, RunState
-from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
-                                             send_deselected, send_resumed)
+from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, limits_folder_from_controller,
+                                             resume_done_from_controller, send_deselected, send_resumed)
 from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import write_report
 from pytest_ecom.reporting.terminal import summary_lines
@@ -75,6 +76,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "Use --repeat=N to run every trial N times and read pass^k."
         )
     settings = read_settings(config)
+    if settings.calls.limits:  # every process of the run shares the caps through one folder
+        folder = limits_folder_from_controller(config) if _is_worker(config) else None
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="pytest-ecom-limits-"))
+        settings = dataclasses.replace(settings, calls=dataclasses.replace(settings.calls, limits_folder=folder))
     forget_dependency_stamps()
     forget_secrets()  # this session's environment decides what is redacted
     config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
@@ -387,6 +393,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None and state.budget is not None and not _is_worker(config):
         shutil.rmtree(state.budget.ledger.parent, ignore_errors=True)
+    if state is not None and state.settings.calls.limits_folder is not None and not _is_worker(config):
+        shutil.rmtree(state.settings.calls.limits_folder, ignore_errors=True)
     vision.configure(None)
     llm.configure(llm.CallSettings())
     for name in ("ecom-session", "ecom-xdist", "ecom-progress"):

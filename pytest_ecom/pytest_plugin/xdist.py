@@ -25,6 +25,7 @@ from pytest_ecom.spec import TASK_SUFFIX
 from pytest_ecom.spec.samples import SAMPLE_SUFFIX
 
 DESELECTED = "ecom_deselected"
+LIMITS_FOLDER = "ecom_limits_folder"  # controller → workers: where --ecom-rate-limit's caps are shared
 BUDGET_LEDGER = "ecom_budget_ledger"  # controller → workers: the shared spending ledger of --ecom-max-cost
 RESUME_DONE = "ecom_resume_done"  # controller → workers: [(task, trial, digest)] already logged
 RESUMED = "ecom_resumed"  # workers → controller: [(task, trial)] taken from the log
@@ -88,6 +89,8 @@ class XdistHooks:
         node.workerinput[RESUME_DONE] = [list(done) for done in self.config.stash[STATE].resume_done]
         budget = self.config.stash[STATE].budget
         node.workerinput[BUDGET_LEDGER] = str(budget.ledger) if budget is not None else None
+        folder = self.config.stash[STATE].settings.calls.limits_folder
+        node.workerinput[LIMITS_FOLDER] = str(folder) if folder is not None else None
 
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         progress = self.config.stash[STATE].progress
@@ -110,6 +113,12 @@ def send_deselected(config: pytest.Config, tasks: set[str]) -> None:
 def budget_ledger_from_controller(config: pytest.Config) -> Path | None:
     """On a worker: the ledger file the controller created for ``--ecom-max-cost``."""
     path = getattr(config, "workerinput", {}).get(BUDGET_LEDGER)
+    return Path(path) if path else None
+
+
+def limits_folder_from_controller(config: pytest.Config) -> Path | None:
+    """On a worker: the folder where the controller shares ``--ecom-rate-limit``'s caps."""
+    path = getattr(config, "workerinput", {}).get(LIMITS_FOLDER)
     return Path(path) if path else None
 
 
