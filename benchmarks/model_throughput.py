@@ -23,11 +23,11 @@ Targets: >= 0.8 of the ideal at concurrency 32 in one process, >= 0.6 at 64.
 The machine's other load shows in these figures: the stub, litellm's CPU per call (see
 benchmarks/litellm_overhead.py) and pytest share the cores, and on a machine shared with other
 work the wall-clock ratio falls with the load. So the CPU the run itself used is shown too (pytest
-and its workers, not the stub; less the CPU of a one-simulation run, i.e. start-up): ``CPU/sim``,
+and its workers, not the stub; less the CPU of a run of one simulation per worker, i.e. start-up): ``CPU/sim``,
 and ``cpu-bound`` — the ratio to the ideal that CPU alone would allow a process with a core of its
 own, ``min(1, (3600 / CPU per sim) / ideal)``.
 
-Usage: python benchmarks/model_throughput.py [--latency 0.2] [--quick] [--rounds 1]
+Usage: python benchmarks/model_throughput.py [--latency 0.2] [--quick] [--rounds 1] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -93,8 +93,10 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="seconds every model call waits")
     parser.add_argument("--quick", action="store_true", help="one worker, concurrency 8 and 32 only")
     parser.add_argument("--rounds", type=int, default=1, help="runs of each point; the fastest is shown")
+    parser.add_argument("--workers", type=int, nargs="+", choices=WORKERS, default=None,
+                        help="only these worker counts (default: 1 and 2; --quick: 1)")
     opts = parser.parse_args()
-    workers_list = (1,) if opts.quick else WORKERS
+    workers_list = tuple(opts.workers) if opts.workers else (1,) if opts.quick else WORKERS
     concurrencies = (8, 32) if opts.quick else CONCURRENCY
     with tempfile.TemporaryDirectory() as tmp, OpenAIStub() as stub:
         stub.server.latency_s = opts.latency
@@ -113,9 +115,11 @@ def main() -> None:
                 for concurrency in concurrencies:
                     best = None
                     cpu = children_cpu()
+                    # start-up and one simulation per worker (each worker imports litellm on its first call)
+                    firsts = ["tasks/status.task.yaml", *(f"tasks/status_{n:02d}.task.yaml" for n in range(2, workers + 1))]
                     pytest_seconds(projects[tasks], [*models, *xdist, "--repeat=1", f"--ecom-concurrency={concurrency}",
-                                                     "-k", "order_status and not order_status_"])
-                    base_cpu = children_cpu() - cpu  # start-up and one simulation
+                                                     *firsts])
+                    base_cpu = children_cpu() - cpu
                     for _ in range(opts.rounds):
                         cpu = children_cpu()
                         report = Path(tmp) / f"r-{tasks}-{workers}-{concurrency}.json"
@@ -130,7 +134,7 @@ def main() -> None:
                         arrivals = [t for _, t in stub.server.arrivals]
                         span = max(arrivals) + opts.latency - min(arrivals)
                         if best is None or span < best[0]:
-                            best = (span, took, len(arrivals) / sims, max(0.0, used - base_cpu) / (sims - 1))
+                            best = (span, took, len(arrivals) / sims, max(0.0, used - base_cpu) / (sims - workers))
                     assert best is not None
                     span, took, calls, cpu_per_sim = best
                     rate = 3600 * sims / span / workers
@@ -138,7 +142,7 @@ def main() -> None:
                     bound = min(1.0, 3600 / max(cpu_per_sim, 1e-9) / ideal)
                     print(f"{f'{tasks} x {repeat}':>12} {workers:>7} {concurrency:>5} {rate:>8.0f} {ideal:>8.0f} "
                           f"{rate / ideal:>6.2f}   {calls:>9.1f} {cpu_per_sim * 1000:>7.0f} ms {bound:>9.2f}  "
-                          f"{span:.1f} s of {took:.1f} s")
+                          f"{span:.1f} s of {took:.1f} s", flush=True)
 
 if __name__ == "__main__":
     main()
