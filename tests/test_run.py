@@ -239,59 +239,119 @@ def test_trials_run_under_xdist_report_back_to_the_controller(mini_project):
     ]
 
 
+def _plan(keys, start):
+    """The pool's view of a session: (key, starter) in order, and the trials after a given one."""
+    entries = [(key, (lambda key=key: start(key))) for key in keys]
+
+    def after(key):
+        here = keys.index(key)
+        return lambda: iter(entries[here + 1:])
+    return entries, after
+
+
 def test_the_trial_pool_starts_each_selected_trial_exactly_once():
-    """The first item of a task starts its siblings; later items must reuse those runs,
-    not start the already-consumed trials again (each start is a paid episode)."""
-    started: list[int] = []
+    """Items reuse the runs the pool started ahead of them, across tasks: each start is a paid
+    episode, so none is started twice."""
+    started: list[tuple[str, int]] = []
 
-    async def start(index: int):
-        started.append(index)
-        return f"run {index}"
+    async def start(key):
+        started.append(key)
+        return f"run {key[0]} {key[1]}"
 
+    keys = [("a", 1), ("a", 2), ("b", 1), ("c", 1), ("c", 2)]
+    entries, after = _plan(keys, start)
     pool = TrialPool(concurrency=2)
     try:
-        got = [pool.get("task", trial, start, (1, 2, 3)) for trial in (1, 2, 3)]
+        got = [pool.get(key, starter, after(key)) for key, starter in entries]
     finally:
         pool.close()
-    assert got == ["run 1", "run 2", "run 3"]
-    assert sorted(started) == [1, 2, 3]
+    assert got == [f"run {task} {trial}" for task, trial in keys]
+    assert sorted(started) == sorted(keys)
 
 
-def test_the_trial_pool_bounds_concurrency():
-    running, peak = 0, 0
+def test_the_trial_pool_bounds_concurrency_and_starts_trials_in_order_across_tasks():
+    running, peak, order = 0, 0, []
 
-    async def start(index: int):
+    async def start(key):
         nonlocal running, peak
+        order.append(key)
         running += 1
         peak = max(peak, running)
         for _ in range(5):
             await asyncio.sleep(0)  # yield to the other trials, no waiting
         running -= 1
-        return index
+        return key
 
-    pool = TrialPool(concurrency=2)
+    keys = [(task, 1) for task in "abcdefg"]
+    entries, after = _plan(keys, start)
+    pool = TrialPool(concurrency=3)
     try:
-        assert pool.get("task", 1, start, (1, 2, 3, 4, 5)) == 1
-        assert [pool.get("task", i, start, (1, 2, 3, 4, 5)) for i in (2, 3, 4, 5)] == [2, 3, 4, 5]
+        assert pool.get(keys[0], entries[0][1], after(keys[0])) == keys[0]
+        assert peak == 3  # one task's single trial did not hold the others back
+        assert [pool.get(key, starter, after(key)) for key, starter in entries[1:]] == keys[1:]
     finally:
         pool.close()
-    assert peak == 2
+    assert peak == 3 and order == keys
+
+
+def test_the_trial_pool_looks_no_further_ahead_than_its_window():
+    started, collected, most_ahead = [], [], 0
+
+    def start(key):
+        nonlocal most_ahead
+        started.append(key)  # when the pool starts the trial (its coroutine is made then)
+        most_ahead = max(most_ahead, len(started) - len(collected))
+        return asyncio.sleep(0, key)
+
+    keys = [(task, 1) for task in "abcdefghij"]
+    entries, after = _plan(keys, start)
+    pool = TrialPool(concurrency=2, window=4)
+    try:
+        for key, starter in entries:
+            collected.append(pool.get(key, starter, after(key)))
+    finally:
+        pool.close()
+    assert collected == keys and started == keys
+    assert most_ahead == 4  # started and not yet collected: never more than the window
+
+
+def test_the_trial_pool_starts_nothing_new_once_told_to_stop():
+    """-x / --maxfail: after a failure ahead is known, trials behind it do not start."""
+    started = []
+
+    async def start(key):
+        started.append(key)
+        await asyncio.sleep(0)
+        return {"outcome": "fail" if key[0] == "b" else "pass", "error": None}
+
+    keys = [(task, 1) for task in "abcdef"]
+    entries, after = _plan(keys, start)
+    pool = TrialPool(concurrency=1)
+    try:
+        pool.get(keys[0], entries[0][1], after(keys[0]), stop=lambda: pool.failures_ahead >= 1)
+        assert pool.get(keys[1], entries[1][1], after(keys[1]), stop=lambda: pool.failures_ahead >= 1)["outcome"] \
+            == "fail"
+    finally:
+        pool.close()
+    assert started == [("a", 1), ("b", 1)]  # b's failure was known when it finished: c never started
 
 
 def test_closing_the_pool_cancels_trials_nobody_asked_for():
     cancelled: list[int] = []
 
-    async def start(index: int):
-        if index == 1:
+    async def start(key):
+        if key[1] == 1:
             return "done"
         try:
             await asyncio.Event().wait()  # would never finish (e.g. after -x stopped the session)
         except asyncio.CancelledError:
-            cancelled.append(index)
+            cancelled.append(key[1])
             raise
 
+    keys = [("task", 1), ("task", 2), ("task", 3)]
+    entries, after = _plan(keys, start)
     pool = TrialPool()
-    assert pool.get("task", 1, start, (1, 2, 3)) == "done"
+    assert pool.get(keys[0], entries[0][1], after(keys[0])) == "done"
     pool.close()
     assert sorted(cancelled) == [2, 3]
     assert pool.loop.is_closed()

@@ -69,7 +69,9 @@ def test_an_extra_harmful_write_fails_state_alone(cancel, score, mini_agents):
         'shipping.address.street: expected "1 Main St", got "666 Nowhere"'
     ]
     assert dims["state"].detail["records"] == ["orders/100002"]
-    assert dims["state"].detail["diff"]  # deepdiff's explanation of the miss
+    assert dims["state"].detail["diff"] == [  # the report's diff: every differing leaf, expected state first
+        {"record": "orders/100002", "path": "shipping.address.city", "expected": "Springfield", "got": "Void"},
+        {"record": "orders/100002", "path": "shipping.address.street", "expected": "1 Main St", "got": "666 Nowhere"}]
 
 
 def test_a_read_only_task_fails_state_on_any_write(mini_task, score, mini_agents):

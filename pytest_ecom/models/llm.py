@@ -3,6 +3,9 @@
 litellm is imported on first use only (an oracle run never imports it), with its price list read
 from the installed package instead of the network. Each call:
 
+- waits for room under the model's caps (``--ecom-rate-limit``: requests in flight and per minute,
+  shared by the run's processes) and, on a 429, cuts how many of the model's calls this process
+  keeps in flight until answers come back fine again (:mod:`pytest_ecom.models.limits`);
 - is retried by this layer alone on rate limits, timeouts, connection failures and 5xx, with
   exponential backoff and jitter, or after the time a 429/503 answer's ``Retry-After`` asks for
   (at most :data:`RETRY_AFTER_CAP_S`); litellm's and the client's own retries are off, so every
@@ -18,7 +21,7 @@ from the installed package instead of the network. Each call:
 - is written to, or answered from, a cassette when the run records or replays
   (:mod:`pytest_ecom.models.cassettes`).
 
-Run-wide settings (retries, sampling, prices, cassettes) are set once per process with
+Run-wide settings (retries, sampling, prices, cassettes, caps) are set once per process with
 :func:`configure`.
 """
 
@@ -41,6 +44,7 @@ from typing import Any
 from pytest_ecom.models import metering
 from pytest_ecom.errors import ProviderError
 from pytest_ecom.models.cassettes import CassetteError, Player, Recorder, request_hash
+from pytest_ecom.models.limits import Limits, ModelLimit
 
 
 class ModelCallError(ProviderError):
@@ -71,10 +75,13 @@ class CallSettings:
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD per 1M (in, out)
     record: Path | None = None
     replay: Path | None = None
+    limits: tuple[ModelLimit, ...] = ()  # --ecom-rate-limit: per-model caps (see models/limits.py)
+    limits_folder: Path | None = None  # where every process of the run shares them (None: this process only)
 
 
 _SETTINGS: list[CallSettings] = [CallSettings()]
 _TAPES: dict[str, Recorder | Player | None] = {"record": None, "replay": None}
+_LIMITS: list[Limits] = [Limits()]
 
 
 def configure(settings: CallSettings) -> None:
@@ -82,6 +89,12 @@ def configure(settings: CallSettings) -> None:
     _SETTINGS[0] = settings
     _TAPES["record"] = Recorder(settings.record) if settings.record else None
     _TAPES["replay"] = Player(settings.replay) if settings.replay else None
+    _LIMITS[0] = Limits(settings.limits, settings.limits_folder)
+
+
+def limiter(model: str) -> Any:
+    """The caps and 429 back-off of ``model`` in this process (:class:`~pytest_ecom.models.limits.Limiter`)."""
+    return _LIMITS[0].limiter(model)
 
 
 def settings() -> CallSettings:
@@ -95,6 +108,10 @@ def _litellm() -> Any:
 
     litellm.telemetry = False
     litellm.suppress_debug_info = True  # no "Give Feedback / Get Help" banner on every failed attempt
+    # litellm's own logging of each call is for its proxy and callbacks; we register none, so it
+    # need not copy messages into its payload (benchmarks/litellm_overhead.py measures the rest)
+    litellm.turn_off_message_logging = True
+    litellm.disable_streaming_logging = True
     return litellm
 
 
@@ -193,17 +210,27 @@ def _timeout_hint(exc: BaseException, policy: CallSettings) -> str:
             "and --ecom-timeout for the whole trial)")
 
 
-def price(model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
-    """USD for the tokens: the run's own price for the model, else litellm's list, else None (unknown)."""
+def price(model: str, prompt_tokens: int, completion_tokens: int, priced: float | None = None) -> float | None:
+    """USD for the tokens: the run's own price for the model, else what litellm already priced the
+    answer at (``priced``: litellm computes it for every answer, so it is not computed twice), else
+    litellm's list, else None (unknown)."""
     given = settings().prices.get(model)
     if given is not None:
         return (prompt_tokens * given[0] + completion_tokens * given[1]) / 1_000_000
+    if priced is not None and priced > 0:  # 0 may mean "no price known" to litellm: asked again below
+        return priced
+    if model in _UNPRICED:
+        return None
     try:
         prompt_cost, completion_cost = _litellm().cost_per_token(
             model=model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-    except Exception:  # litellm raises for a model it has no price for
+    except Exception:  # litellm raises for a model it has no price for (slowly: asked once a process)
+        _UNPRICED.add(model)
         return None
     return prompt_cost + completion_cost
+
+
+_UNPRICED: set[str] = set()  # models litellm has no price for
 
 
 @dataclass
@@ -212,14 +239,16 @@ class _Outcome:
     prompt_tokens: int
     completion_tokens: int
     counted: bool = True  # the provider reported its usage
+    priced: float | None = None  # litellm's own price of the answer, when it gave one
 
 async def _call(role: str, model: str, request: dict[str, Any],
                 send: Callable[[], Awaitable[Any]], read: Callable[[Any], _Outcome]) -> Any:
     """One model call with retries, metering and cassettes; returns ``read(response).value``."""
     meter = metering.current()
     number = meter.next_call() if meter is not None else 0
-    digest = request_hash({"model": model, **request})
     player, recorder = _TAPES["replay"], _TAPES["record"]
+    # hashed before the call (the caller's messages grow after it), and only for a cassette
+    digest = request_hash({"model": model, **request}) if player is not None or recorder is not None else ""
     if isinstance(player, Player):
         if meter is None:
             raise ModelCallError(f"replay: a {role} model call outside any trial cannot be replayed")
@@ -238,7 +267,8 @@ async def _call(role: str, model: str, request: dict[str, Any],
             meter.add(role, tally.prompt_tokens, tally.completion_tokens, cost, tally.attempts)
         raise
     # no usage in the answer: its cost is unknown, not $0
-    cost = price(model, outcome.prompt_tokens, outcome.completion_tokens) if outcome.counted else None
+    cost = price(model, outcome.prompt_tokens, outcome.completion_tokens,
+                 outcome.priced if not tally.counted else None) if outcome.counted else None
     if meter is not None:
         meter.add(role, outcome.prompt_tokens, outcome.completion_tokens, cost, tally.attempts)
         if isinstance(recorder, Recorder):
@@ -282,12 +312,18 @@ def _litellm_malformed(exc: BaseException) -> bool:
 async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callable[[Any], _Outcome],
                     tally: _Tally) -> _Outcome:
     policy = settings()
+    limits = limiter(model)
     malformed = 0
     for attempt in range(policy.retries + 1):
         tally.attempts += 1
+        ticket = None
         try:
-            outcome = _read_answer(read, await send())
+            async with limits.request() as ticket:  # room in flight and the model's rate, across processes
+                response = await send()
+            outcome = _read_answer(read, response)
         except Exception as exc:
+            if _status(exc) == 429 and ticket is not None:  # fewer in flight, and everyone waits as asked
+                limits.throttled(ticket, retry_after(_headers(exc)))
             if isinstance(exc, MalformedAnswer) or _litellm_malformed(exc):
                 malformed += 1
                 if isinstance(exc, MalformedAnswer) and exc.usage[2]:  # the provider billed it all the same
@@ -306,10 +342,19 @@ async def _attempts(model: str, send: Callable[[], Awaitable[Any]], read: Callab
             await asyncio.sleep(asked if asked is not None
                                 else policy.backoff_s * 2 ** attempt * random.uniform(0.5, 1.5))
         else:
+            limits.succeeded()
+            outcome.priced = _litellm_price(response)
             outcome.prompt_tokens += tally.prompt_tokens
             outcome.completion_tokens += tally.completion_tokens
             return outcome
     raise AssertionError("unreachable")
+
+
+def _litellm_price(response: Any) -> float | None:
+    """The cost litellm put on the answer (``_hidden_params["response_cost"]``), if it is a number."""
+    hidden = getattr(response, "_hidden_params", None)
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else getattr(hidden, "response_cost", None)
+    return float(cost) if isinstance(cost, (int, float)) and math.isfinite(cost) else None
 
 
 def _usage(response: Any) -> tuple[int, int, bool]:

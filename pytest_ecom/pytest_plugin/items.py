@@ -1,7 +1,8 @@
 """The trial item: a thin view over the core.
 
-Its setup asks :func:`pytest_ecom.runner.run_trial` (through the session's pool, which starts a
-task's selected trials together) for the trial's record: a harness error shows as pytest ERROR.
+Its setup asks :func:`pytest_ecom.runner.run_trial` (through the session's pool, which also starts
+the trials after it, across tasks, up to ``--ecom-concurrency`` in flight) for the trial's record:
+a harness error shows as pytest ERROR.
 Its runtest turns a failing record into FAILED with what differed, the last turns and a command
 that reruns exactly this trial.
 """
@@ -31,15 +32,23 @@ class TrialItem(pytest.Item):
         self.record: TrialRecord | None = None
         self.not_run: str | None = None  # why the trial was not started ("budget")
 
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.prepared.id, self.trial
+
+    def start_trial(self) -> Coroutine[Any, Any, TrialRecord]:
+        """The trial's run, to be started by the session's pool (now, or ahead of this item)."""
+        state = self.config.stash[STATE]
+        assert state.agent is not None
+        return run_trial(self.prepared, state.agent, self.trial, repeat=self.repeat, settings=state.settings.trial,
+                         budget=state.budget)
+
     def setup(self) -> None:
         state = self.config.stash[STATE]
-        assert state.pool is not None and state.agent is not None
-        agent, settings, budget = state.agent, state.settings.trial, state.budget
-
-        def start(index: int) -> Coroutine[Any, Any, TrialRecord]:
-            return run_trial(self.prepared, agent, index, repeat=self.repeat, settings=settings, budget=budget)
-
-        record = state.pool.get(self.prepared.id, self.trial, start, state.siblings.get(self.prepared.id, ()))
+        assert state.pool is not None and state.lookahead is not None
+        pool = state.pool
+        record = pool.get(self.key, self.start_trial, state.lookahead.upcoming(self, pool),
+                          state.lookahead.stop(self.session, pool))
         error = record["error"]
         if error is not None and error["source"] == NOT_RUN:
             self.not_run = "budget"

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ecom.models.limits import LimitSyntaxError, ModelLimit, parse_limit
 from pytest_ecom.models.llm import CallSettings
 from pytest_ecom.prepare.persona_grid import GridSyntaxError, PersonaGrid, parse_grid
 from pytest_ecom.results.gates import Gate, GateSyntaxError
 from pytest_ecom.runner import TrialSettings
+from pytest_ecom.runner.pool import DEFAULT_CONCURRENCY
 from pytest_ecom.scoring.model_scorers import ScoringModels
 from pytest_ecom.users.llm_customer import CustomerModel
 
@@ -171,6 +173,13 @@ def _price(text: str) -> tuple[str, tuple[float, float]]:
     return model, (given, out)
 
 
+def _rate_limit(text: str) -> ModelLimit:
+    try:
+        return parse_limit(text)
+    except LimitSyntaxError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _persona_grid(text: str) -> PersonaGrid:
     try:
         return parse_grid(text)
@@ -244,7 +253,7 @@ OPTION_GROUP: dict[str, str] = {
     "--ecom-report": "reports", "--ecom-html": "reports", "--ecom-log": "reports", "--ecom-progress": "reports",
     "--ecom-gate": "ci", "--ecom-max-errors": "ci", "--ecom-baseline": "ci", "--ecom-max-drop": "ci",
     "--ecom-shard": "ci", "--ecom-resume": "ci",
-    "--ecom-mcp": "run", "--ecom-transcripts": "reports",
+    "--ecom-mcp": "run", "--ecom-transcripts": "reports", "--ecom-rate-limit": "models",
 }
 
 
@@ -276,8 +285,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-transcripts", choices=("failed", "all"), default="failed",
                     help="whose conversation and trajectory the JSON and HTML reports keep: failed and errored "
                          "trials (default) or all; the --ecom-log file always keeps every trial's")
-    group.addoption("--ecom-concurrency", type=_positive_int, default=4, metavar="N",
-                    help="trials of one task run concurrently in a process (default 4)")
+    group.addoption("--ecom-concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY, metavar="N",
+                    help="trials in flight at once in a process, across tasks, started in collection order "
+                         f"(default {DEFAULT_CONCURRENCY}; a sync agent then runs in up to N threads at once)")
     group.addoption("--ecom-scoring", choices=("default", "reference"), default="default",
                     help="how trials pass: our rules (default) or the reference benchmarks' (ECom-Bench's reward "
                          "for tasks, EComStage's substring rule for label samples); the report shows both")
@@ -300,6 +310,11 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--ecom-price", type=_price, action="append", default=None, metavar="MODEL=IN,OUT",
                     help="USD per million input and output tokens of a model litellm has no price for "
                          "(repeatable); without one its cost is reported as unknown")
+    group.addoption("--ecom-rate-limit", type=_rate_limit, action="append", default=None,
+                    metavar="MODEL=RATE/UNIT,inflight=N",
+                    help="cap a model's requests per time and in flight, shared by all xdist workers, e.g. "
+                         "openai/gpt-4o=500/min,inflight=32 (repeatable; MODEL * for every other model). "
+                         "A 429 halves the model's calls in flight and honours Retry-After for all")
     group.addoption("--ecom-record", default=None, metavar="DIR",
                     help="write every model call of the run to cassettes in DIR")
     group.addoption("--ecom-replay", default=None, metavar="DIR",
@@ -393,7 +408,8 @@ def read_settings(config: pytest.Config) -> Settings:
             temperature=config.getoption("--model-temperature"), max_tokens=config.getoption("--model-max-tokens"),
             prices=dict(config.getoption("--ecom-price") or ()),
             record=Path(record) if (record := config.getoption("--ecom-record")) else None,
-            replay=Path(replay) if (replay := config.getoption("--ecom-replay")) else None),
+            replay=Path(replay) if (replay := config.getoption("--ecom-replay")) else None,
+            limits=tuple(config.getoption("--ecom-rate-limit") or ())),
         vision_base_url=config.getoption("--vision-base-url"),
         user_model=config.getoption("--user-model"),
         user_base_url=config.getoption("--user-base-url"),

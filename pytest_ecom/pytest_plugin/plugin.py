@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -21,11 +22,12 @@ from pytest_ecom.pytest_plugin import hookspecs
 from pytest_ecom.pytest_plugin.accounting import Accounting
 from pytest_ecom.pytest_plugin.collect import MisspeltFile, SampleFile, TaskFile
 from pytest_ecom.pytest_plugin.items import TrialItem
+from pytest_ecom.pytest_plugin.lookahead import Lookahead
 from pytest_ecom.pytest_plugin.options import add_options, read_settings, shard_of
 from pytest_ecom.pytest_plugin.progress import Progress, ProgressHooks
 from pytest_ecom.pytest_plugin.state import STATE, RunState
-from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, resume_done_from_controller,
-                                             send_deselected, send_resumed, worker_runs_whole_tasks)
+from pytest_ecom.pytest_plugin.xdist import (XdistHooks, budget_ledger_from_controller, limits_folder_from_controller,
+                                             resume_done_from_controller, send_deselected, send_resumed)
 from pytest_ecom.reporting.html import write_html
 from pytest_ecom.reporting.json_report import write_report
 from pytest_ecom.reporting.terminal import summary_lines
@@ -101,6 +103,11 @@ def pytest_configure(config: pytest.Config) -> None:
             "Use --repeat=N to run every trial N times and read pass^k."
         )
     settings = read_settings(config)
+    if settings.calls.limits:  # every process of the run shares the caps through one folder
+        folder = limits_folder_from_controller(config) if _is_worker(config) else None
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="pytest-ecom-limits-"))
+        settings = dataclasses.replace(settings, calls=dataclasses.replace(settings.calls, limits_folder=folder))
     forget_dependency_stamps()
     forget_secrets()  # this session's environment decides what is redacted
     config.addinivalue_line("markers", "ecom: a pytest-ecom trial item")
@@ -218,21 +225,16 @@ class EcomSession:
         self.stopped_early = False  # -x / --maxfail stopped the run: pass^k covers a subset
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Remember each task's selected trials so they can start together; not on an xdist
-        worker that may be handed only some of them."""
+        """Remember the session's order, for the pool to start trials ahead of the running item."""
         if self.state.spec_cache is not None:
             problem = self.state.spec_cache.save()
             if problem:
                 warnings.warn(pytest.PytestWarning(problem), stacklevel=1)
         if self.state.progress is not None:
             self.state.progress.total = sum(isinstance(item, TrialItem) for item in session.items)
-        if _is_worker(self.config) and not worker_runs_whole_tasks(self.config):
-            return
-        siblings: dict[str, list[int]] = {}
-        for item in session.items:
-            if isinstance(item, TrialItem):
-                siblings.setdefault(item.prepared.id, []).append(item.trial)
-        self.state.siblings = {task: tuple(trials) for task, trials in siblings.items()}
+        self.state.lookahead = Lookahead(self.config, lambda item: isinstance(item, TrialItem),
+                                         lambda item: (item.key, item.start_trial))
+        self.state.lookahead.collected(session.items)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -430,6 +432,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None and state.budget is not None and not _is_worker(config):
         shutil.rmtree(state.budget.ledger.parent, ignore_errors=True)
+    if state is not None and state.settings.calls.limits_folder is not None and not _is_worker(config):
+        shutil.rmtree(state.settings.calls.limits_folder, ignore_errors=True)
     vision.configure(None)
     llm.configure(llm.CallSettings())
     for name in ("ecom-session", "ecom-xdist", "ecom-progress"):

@@ -10,6 +10,7 @@ import pytest
 from pytest_ecom.agents import AgentSpec
 from pytest_ecom.models.budget import Budget
 from pytest_ecom.prepare.spec_cache import SpecCache
+from pytest_ecom.pytest_plugin.lookahead import Lookahead
 from pytest_ecom.pytest_plugin.options import Settings
 from pytest_ecom.pytest_plugin.progress import Progress
 from pytest_ecom.results.compare import Comparison
@@ -25,8 +26,7 @@ class RunState:
     settings: Settings
     agent: AgentSpec | None
     pool: TrialPool | None = None
-    # task id → selected trial indexes, to start a task's trials together
-    siblings: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    lookahead: Lookahead | None = None  # the trials after the running item, for the pool to start
     records: list[TrialRecord] = field(default_factory=list)
     # tasks with trials deselected by -k/-m/--lf (reported: pass^k then covers a subset)
     deselected: set[str] = field(default_factory=set)

@@ -1,7 +1,7 @@
 """The three scoring dimensions of an end-to-end trial, plus explicit state checks.
 
 - state: the final store equals the base with the golden actions replayed
-  (compared only on records either side touched; deepdiff explains a miss);
+  (compared only on records either side touched; the differing fields explain a miss);
 - searches: every required call is matched by a distinct call the agent made,
   both normalised against the tool's schema;
 - outputs: every required phrase appears in the agent's replies, and no forbidden one does.
@@ -51,20 +51,22 @@ def format_call(name: str, arguments: dict[str, Any]) -> str:
 
 def check_state(final: Store, expected: Store, assertions: Sequence[StateAssertion] = (),
                 explain: bool = True) -> Dimension:
-    """Compare the final store with the expected one; deepdiff runs only to explain a mismatch."""
+    """Compare the final store with the expected one, looking only at the records either side
+    touched; a mismatch is explained by the fields that differ (walked only where values differ,
+    so a failing trial costs about what a passing one does)."""
     problems: list[str] = []
     differing = final.diff_keys(expected)
     detail = None
     if differing and not explain:
         problems += [f"{table}/{key} differs" for table, key in differing]
     elif differing:
-        from deepdiff import DeepDiff  # explaining is the slow path; import it only then
-
         got, want = final.snapshot(differing), expected.snapshot(differing)
-        diff = DeepDiff(want, got, verbose_level=2)
-        detail = {"records": [f"{t}/{k}" for t, k in differing], "diff": json.loads(diff.to_json())}
+        changes: list[dict[str, Any]] = []
         for table, key in differing:
-            problems.append(f"{table}/{key}: {_describe(want[table][key], got[table][key])}")
+            record_want, record_got = want[table][key], got[table][key]
+            problems.append(f"{table}/{key}: {_describe(record_want, record_got)}")
+            changes += _changes(f"{table}/{key}", record_want, record_got)
+        detail = {"records": [f"{t}/{k}" for t, k in differing], "diff": changes}
     for assertion in assertions:
         problem = _check_assertion(final, assertion)
         if problem:
@@ -72,12 +74,32 @@ def check_state(final: Store, expected: Store, assertions: Sequence[StateAsserti
     return Dimension("state", not problems, problems, detail)
 
 
+DIFF_ENTRIES = 50  # per record in the report's diff: a whole rewritten table does not bloat the report
+
+
+def _changes(record: str, want: Any, got: Any) -> list[dict[str, Any]]:
+    """The report's diff of one record: ``{record, path, expected, got}`` per differing leaf (a side
+    without the value has no key), expected state first."""
+    out: list[dict[str, Any]] = []
+    leaves = [(record, "", want, got)] if want is None or got is None else \
+        [(record, path, w, g) for path, w, g in _leaves(want, got)]
+    for where, path, w, g in leaves[:DIFF_ENTRIES]:
+        entry: dict[str, Any] = {"record": where, "path": path}
+        for side, value in (("expected", w), ("got", g)):
+            if value is not _MISSING and not (value is None and not path):  # a whole record absent: no key
+                entry[side] = value
+        out.append(entry)
+    if len(leaves) > DIFF_ENTRIES:
+        out.append({"record": record, "path": "", "more": len(leaves) - DIFF_ENTRIES})
+    return out
+
+
 def _describe(want: Any, got: Any) -> str:
     if want is None:
         return "created, but the expected state has no such record"
     if got is None:
         return "missing (the expected state has it)"
-    diffs = list(_leaf_differences(want, got))
+    diffs = [f"{f'{path}: ' if path else ''}expected {_shown(w)}, got {_shown(g)}" for path, w, g in _leaves(want, got)]
     shown = "; ".join(diffs[:SHOWN_DIFFERENCES])
     return shown + (f"; and {len(diffs) - SHOWN_DIFFERENCES} more" if len(diffs) > SHOWN_DIFFERENCES else "")
 
@@ -86,16 +108,21 @@ SHOWN_DIFFERENCES = 8  # per record: enough to see what went wrong, not a whole 
 _VALUE_WIDTH = 120
 
 
-def _leaf_differences(want: Any, got: Any, path: str = "") -> Iterator[str]:
-    """Where two values differ, down to the innermost differing fields of nested records (a store
-    of nested tables must not print a whole table because one field in it changed)."""
+def _leaves(want: Any, got: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Where two values differ, down to the innermost differing fields of nested records and
+    lists of equal length (a store of nested tables must not print a whole table because one
+    field in it changed). Only differing branches are walked: equal ones are skipped by ``==``."""
     if isinstance(want, dict) and isinstance(got, dict):
         for k in sorted(set(want) | set(got), key=str):
             if want.get(k, _MISSING) != got.get(k, _MISSING):
-                yield from _leaf_differences(want.get(k, _MISSING), got.get(k, _MISSING), f"{path}.{k}" if path else str(k))
+                yield from _leaves(want.get(k, _MISSING), got.get(k, _MISSING), f"{path}.{k}" if path else str(k))
         return
-    where = f"{path}: " if path else ""
-    yield f"{where}expected {_shown(want)}, got {_shown(got)}"
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        for i, (w, g) in enumerate(zip(want, got, strict=True)):
+            if w != g:
+                yield from _leaves(w, g, f"{path}[{i}]")
+        return
+    yield path, want, got
 
 
 _MISSING = object()

@@ -156,9 +156,23 @@ _DIFF_LABELS = {"values_changed": "changed", "type_changes": "changed type", "di
                 "iterable_item_removed": "missing item"}
 
 
-def _diff(diff: dict[str, Any]) -> str:
-    """The DB diff (deepdiff of expected → actual store): one row per difference."""
+def _diff(diff: dict[str, Any] | list[dict[str, Any]]) -> str:
+    """The DB diff (expected → actual store): one row per difference. A list of ``{record, path,
+    expected, got}`` (a side without the value has no key); reports written before it hold
+    deepdiff's dict."""
     rows = []
+    if isinstance(diff, list):
+        for change in diff:
+            if not isinstance(change, dict):
+                continue
+            where = "/".join(filter(None, (str(change.get("record", "")), str(change.get("path", "")))))
+            if "more" in change:
+                rows.append(["", f"<code>{e(where)}</code>", f"and {e(str(change['more']))} more", ""])
+                continue
+            kind = "missing" if "got" not in change else "unexpected" if "expected" not in change else "changed"
+            rows.append([e(kind), f"<code>{e(where)}</code>", _json_cell(change.get("expected", _ABSENT)),
+                         _json_cell(change.get("got", _ABSENT))])
+        return f'<div class="diff"><b>store diff</b>{table(["", "record", "expected", "got"], rows, "stats diff")}</div>'
     for kind, changes in diff.items():
         entries = changes.items() if isinstance(changes, dict) else ((c, None) for c in changes)
         for path, change in entries:
