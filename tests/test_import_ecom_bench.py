@@ -109,7 +109,8 @@ def test_one_valid_task_file_per_task(imported):
 
 def test_the_file_layout_is_stable(imported):
     out, _ = imported
-    text = (out / FILES[2]).read_text(encoding="utf-8")
+    modeline, text = (out / FILES[2]).read_text(encoding="utf-8").split("\n", 1)
+    assert modeline.startswith("# yaml-language-server: $schema=") and modeline.endswith("/task.schema.json")
     assert text.startswith(
         "# Imported from ECom-Bench tasks.json, index 2 (Apache-2.0), by `pytest-ecom import ecom-bench`.\n"
         "schema_version: 1\nid: ecombench_002\nscenario: ecombench_manage_urgent\nlanguage: zh\n"

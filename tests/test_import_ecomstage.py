@@ -111,7 +111,9 @@ def test_one_valid_sample_file_per_entry(imported):
 
 def test_the_file_layout_is_stable(imported):
     out, _ = imported
-    text = (out / "solution_decision" / "ecomstage_6_solution_decision_1.sample.yaml").read_text(encoding="utf-8")
+    path = out / "solution_decision" / "ecomstage_6_solution_decision_1.sample.yaml"
+    modeline, text = path.read_text(encoding="utf-8").split("\n", 1)
+    assert modeline.startswith("# yaml-language-server: $schema=") and modeline.endswith("/sample.schema.json")
     assert text.startswith("schema_version: 1\nid: ecomstage_6_solution_decision_1\ntask_type: solution_decision\n")
     assert "options: ['3', '6', '8']\n" in text
     assert text.endswith("source:\n  benchmark: EComStage\n  id: 6_solution_decision_1\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from pytest_ecom.spec import SpecError, Task, load_task
 from pytest_ecom.cli import main
-from pytest_ecom.spec.schema import SCHEMA_FILE, SCHEMA_FILES, SCHEMAS, render, task_json_schema
+from pytest_ecom.spec.schema import SCHEMA_FILE, SCHEMA_FILES, SCHEMAS, render, schema_kind, task_json_schema
 
 MINI_TASKS = ("cancel", "address", "status")
 
@@ -132,3 +133,32 @@ def test_pytest_collects_a_task_with_a_modeline_and_reports_the_right_line(mini_
     result = mini_project.run("--collect-only", "-q")
     assert f"tasks/cancel.task.yaml:{find_line(text, 'colour: red')}: colour: Extra inputs" in (
         mini_project.output(result))
+
+
+# -- the shipped files carry the modeline, and so does what the importers write -----------------
+
+def _modeline_target(path: Path) -> Path:
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    assert first.startswith("# yaml-language-server: $schema="), path
+    return (path.parent / first.split("$schema=", 1)[1]).resolve()
+
+
+def test_every_shipped_task_sample_and_persona_points_its_editor_at_its_schema():
+    root = Path(__file__).resolve().parents[1]
+    files = [*root.glob("tasks/**/*.task.yaml"), *root.glob("tasks/**/*.sample.yaml"), *root.glob("personas/*.yaml")]
+    assert len(files) > 150
+    for path in files:
+        kind = schema_kind(path)
+        assert _modeline_target(path) == root / "pytest_ecom" / "spec" / f"{kind}.schema.json", path
+
+
+def test_imported_files_begin_with_a_modeline_that_resolves(tmp_path: Path):
+    from pytest_ecom.importers.common import write_files
+
+    out = tmp_path / "deep" / "imported"
+    write_files(out, {"a.task.yaml": "schema_version: 1\n", "x/b.sample.yaml": "schema_version: 1\n",
+                      "notes.md": "text\n"})
+    assert _modeline_target(out / "a.task.yaml") == SCHEMA_FILES["task"].resolve()
+    assert _modeline_target(out / "x" / "b.sample.yaml") == SCHEMA_FILES["sample"].resolve()
+    assert (out / "notes.md").read_text(encoding="utf-8") == "text\n"
+    assert (out / "a.task.yaml").read_text(encoding="utf-8").endswith("\nschema_version: 1\n")

@@ -6,6 +6,7 @@ folders (tests/installed.py), as someone who ran ``pip install pytest-ecom`` in 
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -122,3 +123,17 @@ def test_init_then_the_example_tasks_pass_with_the_wheel(installed: Installed, t
 def test_the_wheel_finds_each_built_in_store(installed: Installed, tmp_path: Path, store: str):
     proc = installed.run(["pytest-ecom", "tools", store, "--json"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_wheels_task_sample_and_persona_files_point_their_editor_at_the_wheels_schemas(installed: Installed):
+    """The build rewrites each modeline for where the file sits in the wheel (hatch_build.py)."""
+    wheel = zipfile.ZipFile(installed.wheel)
+    names = set(wheel.namelist())
+    shipped = [n for n in names if n.endswith(".yaml") and n.startswith(("pytest_ecom/suites/", "pytest_ecom/_shipped/personas/"))]
+    assert len(shipped) > 150
+    for name in shipped:
+        first = wheel.read(name).decode("utf-8").split("\n", 1)[0]
+        assert first.startswith("# yaml-language-server: $schema="), name
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(name), first.split("$schema=", 1)[1]))
+        kind = "task" if name.endswith(".task.yaml") else "sample" if name.endswith(".sample.yaml") else "persona"
+        assert target == f"pytest_ecom/spec/{kind}.schema.json" and target in names, name

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from pytest_ecom.spec.schema import modeline, with_modeline
+
 ID_MAX = 80  # max_length of spec.models.Identifier
 _NOT_ID = re.compile(r"[^A-Za-z0-9_]")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the loader collection uses
@@ -110,6 +112,7 @@ def write_files(out: Path, files: Mapping[str, str]) -> tuple[int, int]:
     written = unchanged = 0
     try:
         for rel, text in files.items():
+            text = with_modeline(text, modeline(out / rel))  # the editor finds the schema (docs/authoring.md)
             staged = staging / rel
             staged.parent.mkdir(parents=True, exist_ok=True)
             staged.write_bytes(text.encode("utf-8"))

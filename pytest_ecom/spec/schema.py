@@ -8,6 +8,7 @@ package) so editors can point at it; a test keeps the committed files equal to t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,37 @@ SCHEMA_FILE = SCHEMA_FILES["task"]
 
 def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+MODELINE = "# yaml-language-server: $schema="
+
+
+def schema_kind(path: Path) -> str | None:
+    """Which schema a YAML file follows, by its name and folder: task, sample, persona or none."""
+    name = path.name
+    if name.endswith(".task.yaml"):
+        return "task"
+    if name.endswith(".sample.yaml"):
+        return "sample"
+    if path.parent.name == "personas" and name.endswith(".yaml"):
+        return "persona"
+    return None
+
+
+def modeline(path: Path) -> str | None:
+    """The yaml-language-server first line of the file at ``path``: its schema, as a path relative
+    to the file's folder (editors resolve it offline; no URL is needed)."""
+    kind = schema_kind(path)
+    if kind is None:
+        return None
+    target = os.path.relpath(SCHEMA_FILES[kind].resolve(), path.resolve().parent)
+    return MODELINE + Path(target).as_posix()
+
+
+def with_modeline(text: str, line: str | None) -> str:
+    """``text`` beginning with ``line`` (an earlier modeline replaced), or unchanged without one."""
+    if line is None:
+        return text
+    if text.startswith(MODELINE):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return f"{line}\n{text}"
