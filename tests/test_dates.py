@@ -116,3 +116,25 @@ def test_a_booking_for_a_date_said_in_words_is_informed_and_confirmed(tmp_path, 
     assert record["outcome"] == "pass", record["dimensions"]
     assert [w["informed"] for w in procedure["detail"]["writes"]] == [True]
     assert [w["confirm"] for w in procedure["detail"]["writes"]] == ["confirmed"]
+
+
+@pytest.mark.parametrize("phrase", ["March 14th", "14th March", "the 14th"])
+def test_a_required_date_in_words_is_grounded_by_the_iso_date_a_result_shows(tmp_path, phrase):
+    path = _booking_task(tmp_path, "3月14日")  # the customer never says "14th"; the booking's result shows 2026-03-14
+    path.write_text(path.read_text(encoding="utf-8").replace('    - "99"', f'    - "99"\n    - "{phrase}"'),
+                    encoding="utf-8")
+    assert phrase in prepare(load_task(path), path).task.expect.outputs
+
+
+def test_a_required_date_nothing_shows_is_still_refused(tmp_path):
+    path = _booking_task(tmp_path, "March 14th")
+    path.write_text(path.read_text(encoding="utf-8").replace('    - "99"', '    - "99"\n    - "March 17th"'),
+                    encoding="utf-8")
+    with pytest.raises(SpecError) as exc:
+        prepare(load_task(path), path)
+    assert "required phrase 'March 17th' contains '17'" in exc.value.message
+
+
+def test_a_lowercase_may_is_a_month_only_with_an_ordinal_or_a_year():
+    assert dates_in("I may 20 items back", TODAY) == set()  # a verb, not a date
+    assert dates_in("May 20", TODAY) == dates_in("may 20th", TODAY) == dates_in("may 20, 2026", TODAY) == {"2026-05-20"}

@@ -35,6 +35,8 @@ def test_a_forbidden_phrase_is_matched_at_word_and_number_edges():
     """"$10" is a wrong amount; "$100" (the threshold a correct agent quotes) is not "$10"."""
     assert check_outputs(["$3"], ["$3, since the order is under $100."], ["$10"]).passed is True
     assert check_outputs(["$3"], ["$3 or $10."], ["$10"]).passed is False
+    assert check_outputs(["$3"], ["$3, and $10.50 for express."], ["$10"]).passed is True  # a decimal goes on
+    assert check_outputs(["$3"], ["$3; refunds over $10, please call."], ["$10"]).passed is False  # a comma ends it
     assert check_outputs([], ["Your invoice is INV-100208."], ["INV-"]).passed is False  # a prefix, on purpose
     assert check_outputs([], ["返现已为您登记。"], ["已为您登记"]).passed is False  # CJK: no word edges
     assert check_outputs([], ["Nothing was said."], ["cancelled"]).passed is True  # checked, and passed

@@ -355,4 +355,29 @@ def test_calls_over_mcp_count_against_the_tool_budget(mini_task, run_agent) -> N
     assert outcome.error is None
     assert traj.end_reason == "tool_budget"
     assert len(traj.calls) == budget  # the call past the budget was not run
+    # nor recorded, nor any the agent tried after it: every call in the trajectory has its result
+    assert sum(1 for m in traj.messages if m.get("tool_calls")) == budget
+    assert sum(1 for m in traj.messages if m["role"] == "tool") == budget
+    assert all(text == agent.texts[budget] for text in agent.texts[budget:])
     assert "the trial is over" in agent.texts[budget][0] and agent.texts[budget][1] is True
+
+
+def test_the_bridges_own_mcp_client_failing_is_the_harnesss_error_not_the_agents() -> None:
+    """A harness-driven agent over MCP: when the harness's client cannot reach the endpoint, the
+    bridge raises ConnectionError (a trial error), not an agent failure."""
+    from pytest_ecom.runner.mcp_bridge import McpBridge
+
+    def agent(messages, tools, context):  # never reached
+        raise AssertionError("the agent was called")
+
+    async def turn() -> None:
+        bridge = McpBridge(agent, max_steps=3)
+        context = AgentContext(store="mini", policy="", info={}, language="en", trial=1, seed=1,
+                               mcp_url="http://127.0.0.1:9/nobody/mcp")
+        try:
+            await bridge([{"role": "user", "content": "hi"}], [], context)
+        finally:
+            await bridge.aclose()
+
+    with pytest.raises(ConnectionError, match="the harness's MCP client failed"):
+        asyncio.run(turn())

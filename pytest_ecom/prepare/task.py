@@ -216,6 +216,9 @@ def _given(task: Task) -> str:
 _DIGIT_TOKEN = re.compile(r"[A-Za-z0-9]*[0-9][A-Za-z0-9]*(?:[-.:/][A-Za-z0-9]+)*")
 
 
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+
+
 def _number(token: str) -> str | None:
     """One spelling of a plain number (12, 12.0 and 12.00 are one amount), or None."""
     try:
@@ -251,7 +254,8 @@ def _check_phrases(path: Path, task: Task, domain: Domain, results: list[str]) -
         return  # an image the task does not describe may show any number: only a vision model knows
     visible: set[str] | None = None
     for i, phrase in enumerate(expect.outputs):
-        needed = {t.casefold() for t in _DIGIT_TOKEN.findall(phrase)}
+        # "20th" of "March 20th" is the day 20 (tool results write dates as 2026-03-20)
+        needed = {_ORDINAL.sub(r"\1", t.casefold()) for t in _DIGIT_TOKEN.findall(phrase)}
         if not needed:
             continue
         if visible is None:  # most phrases carry no digit: read the texts only when one does

@@ -288,14 +288,18 @@ async def _agent_turn(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, tool
     return None
 
 
+def _check_budget(setup: EpisodeSetup, traj: Trajectory) -> None:
+    if setup.max_tool_calls is not None and len(traj.calls) >= setup.max_tool_calls:
+        raise ToolBudgetSpent
+
+
 def run_tool_call(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, call_id: str, name: str,
                   arguments: Any) -> tuple[dict[str, Any], bool]:
     """Run one tool call on the trial's store and record it (the call, the tool's message); a
     crash of the tool, or of a model it asks, is an :class:`EpisodeError`. Returns the tool's
     message and whether the tool ran. A call beyond the trial's tool budget is not run: it ends the
     conversation (brute force must not be free), whether the harness or an MCP agent asked for it."""
-    if setup.max_tool_calls is not None and len(traj.calls) >= setup.max_tool_calls:
-        raise ToolBudgetSpent
+    _check_budget(setup, traj)
     t0 = time.perf_counter()
     try:
         result = setup.tools.call(setup.store, name, arguments)
@@ -318,6 +322,7 @@ async def _served_call(setup: EpisodeSetup, traj: Trajectory, clock: _Clock, nam
     assistant message holding the call, then the tool's message, at the moment it arrived."""
     sent = arguments if isinstance(arguments, str) else json.dumps(arguments if arguments is not None else {},
                                                                    ensure_ascii=False)
+    _check_budget(setup, traj)  # before recording: a call past the budget is neither run nor recorded
     call_id = f"mcp_{len(traj.calls) + 1}"  # an MCP agent's calls all come this way
     message = {"role": "assistant", "content": None,
                "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": sent}}]}

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from pytest_ecom.agents.protocol import AgentContext, AgentReplyError, Message, as_assistant_message
-from pytest_ecom.runner.episode import call_agent_code
+from pytest_ecom.runner.episode import call_agent_code, describe
+
+T = TypeVar("T")
 
 
 class McpBridge:
@@ -38,9 +41,9 @@ class McpBridge:
         from pytest_ecom.serving.mcp_tools import result_text
 
         self.history.extend(messages[self._seen:])
-        client = await self._connected(context.mcp_url)
+        client = await _harness_side(self._connected(context.mcp_url))
         if self._tools is None:
-            listed = (await client.list_tools()).tools
+            listed = (await _harness_side(client.list_tools())).tools
             self._tools = [{"type": "function", "function": {"name": t.name, "description": t.description or "",
                                                              "parameters": t.input_schema}} for t in listed]
         for _ in range(self.max_steps):
@@ -55,7 +58,7 @@ class McpBridge:
                 if arguments is None:  # MCP carries an object only: answered here, as the harness would
                     text = json.dumps({"error": "arguments must be a JSON object"})
                 else:
-                    text = result_text(await client.call_tool(fn["name"], arguments))
+                    text = result_text(await _harness_side(client.call_tool(fn["name"], arguments)))
                 self.history.append({"role": "tool", "tool_call_id": call["id"], "name": fn["name"], "content": text})
         raise AgentReplyError(f"the agent made tool calls for {self.max_steps} steps without answering")
 
@@ -101,6 +104,15 @@ class McpBridge:
             self._done.set()
             await asyncio.gather(self._holder, return_exceptions=True)
             self._holder = None
+
+
+async def _harness_side(step: Awaitable[T]) -> T:
+    """A step of the harness's own MCP client: its failure (no connection, a timeout, a broken
+    stream) is the harness's, a trial error, never the agent's failure."""
+    try:
+        return await step
+    except Exception as exc:
+        raise ConnectionError(f"the harness's MCP client failed: {describe(exc)}") from exc
 
 
 def _object(arguments: Any) -> dict[str, Any] | None:

@@ -175,7 +175,7 @@ def _folded(text: str) -> str:
 def says(text: str, phrase: str) -> bool:
     """Whether ``text`` (folded) says a forbidden ``phrase``: case-insensitively, spaces collapsed, and
     not glued to a letter or digit at an edge where the phrase itself ends in one ("$10" is not said
-    by "$100", nor "INV-1" by "INV-12"). CJK text has no such edges: a Chinese phrase matches anywhere."""
+    by "$100" or "$10.50", nor "INV-1" by "INV-12"). CJK text has no such edges: a Chinese phrase matches anywhere."""
     folded = _folded(phrase)
     if not folded:
         return False
@@ -183,7 +183,7 @@ def says(text: str, phrase: str) -> bool:
     if folded[0].isascii() and folded[0].isalnum():
         pattern = r"(?<![a-z0-9])" + pattern
     if folded[-1].isascii() and folded[-1].isalnum():
-        pattern += r"(?![a-z0-9])"
+        pattern += r"(?![a-z0-9]|[.,]\d)"  # nor "$10" by "$10.50"
     return re.search(pattern, text) is not None
 
 

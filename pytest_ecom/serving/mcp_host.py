@@ -34,6 +34,8 @@ from pytest_ecom.tools import ToolSet
 from pytest_ecom.version import __version__
 
 HOST = "127.0.0.1"
+# What a call gets once its trial is over (its tool budget spent, or the harness failed to run a tool)
+TRIAL_OVER = "this call was not run: the trial is over (the harness failed to run a tool, or the tool budget is spent)"
 
 
 @dataclass(eq=False)
@@ -120,13 +122,15 @@ class McpHost:
         endpoint = self._endpoint(ctx)
         if endpoint is None or endpoint.call is None:
             return mcp_result(json.dumps({"error": "this trial's tools are closed"}), False)
+        if endpoint.failure is not None:  # the trial is over (its tool budget, a crash): nothing more runs
+            return mcp_result(json.dumps({"error": TRIAL_OVER}), False)
         endpoint.calls += 1
         try:
             text, ok = await endpoint.call(params.name, params.arguments)
         except Exception as exc:  # noqa: BLE001 - handed to the trial, which sorts it
             if endpoint.failure is None:
                 endpoint.failure = exc
-            return mcp_result(json.dumps({"error": "the harness failed to run this tool; the trial is over"}), False)
+            return mcp_result(json.dumps({"error": TRIAL_OVER}), False)
         return mcp_result(text, ok)
 
     async def _route(self, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -52,6 +52,8 @@ def dates_in(text: str, today: date | None = None) -> set[str]:
             year = m.group("year")
             if year is None and today is None:
                 continue
+            if m.group("month") == "may" and year is None and not _ORDINAL_DAY.search(m.group(0)):
+                continue  # "I may 20 items" is a verb: a lowercase may needs "20th" or a year
             try:
                 day = date(int(year) if year else today.year, _month(m.group("month")), int(m.group("day")))  # type: ignore[union-attr]
             except ValueError:  # February 30th, 13月1日: not a date
@@ -61,6 +63,7 @@ def dates_in(text: str, today: date | None = None) -> set[str]:
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ORDINAL_DAY = re.compile(r"\d(?:st|nd|rd|th)")
 
 
 def is_iso_day(value: str) -> bool:
