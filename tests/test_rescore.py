@@ -203,3 +203,17 @@ def test_a_logged_trajectory_is_cleaned_like_the_rest_of_the_record(monkeypatch)
     forget_secrets()
     text = json.dumps(record["trajectory"])
     assert "s3cr3t" not in text and "sk-abcdefghijklmnop" not in text and "\\\\x07" in text
+
+
+def test_task_files_are_found_as_collection_finds_them_and_a_shared_id_is_a_problem(tmp_path):
+    from pytest_ecom.runner.rescore import task_files
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.task.yaml").write_text('id: "shared"\n', encoding="utf-8")
+    (tmp_path / "two.task.yaml").write_text("id: shared  # the same id\n", encoding="utf-8")
+    (tmp_path / "three.sample.yaml").write_text("id: alone\n", encoding="utf-8")
+    (tmp_path / "node_modules").mkdir()  # a folder pytest does not look into
+    (tmp_path / "node_modules" / "x.task.yaml").write_text("id: hidden\n", encoding="utf-8")
+    problems: list[str] = []
+    assert task_files(tmp_path, problems) == {"alone": tmp_path / "three.sample.yaml"}
+    assert len(problems) == 1 and "task id 'shared' is used by 2 files" in problems[0]

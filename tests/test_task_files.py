@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_ecom.cli import main
-from pytest_ecom.spec.task_files import TaskIds, _id_in, find_root, misspelt_suffix, task_files_under
+from pytest_ecom.spec.task_files import TaskIds, find_root, misspelt_suffix, task_files_under, task_id_in
 
 # The mini project's status task, copied under a name that sorts before and one that sorts after it.
 COPIES = ("a_first/status.task.yaml", "zz_last/status.task.yaml")
@@ -67,7 +67,7 @@ def test_an_id_freed_by_an_edit_is_free_again(tmp_path):
 def test_ids_are_read_without_parsing(tmp_path, text, expected):
     path = tmp_path / "x.task.yaml"
     path.write_text(text)
-    assert _id_in(path) == expected
+    assert task_id_in(path) == expected
 
 
 def test_the_scan_skips_folders_pytest_skips(tmp_path):

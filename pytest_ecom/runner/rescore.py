@@ -15,7 +15,6 @@ are kept as they were.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +27,10 @@ from pytest_ecom.results.record import TrialRecord
 from pytest_ecom.runner.run import TrialSettings, Unit, load_unit, score_run
 from pytest_ecom.runner.trial import TrialRun
 from pytest_ecom.scoring.model_scorers import ScoringModels
-from pytest_ecom.spec import TASK_SUFFIX, SpecError
-from pytest_ecom.spec.samples import SAMPLE_SUFFIX
+from pytest_ecom.spec import SpecError
+from pytest_ecom.spec.task_files import task_files_under, task_id_in
 from pytest_ecom.trajectory import trajectory_from_record
 
-_ID_LINE = re.compile(r"^id:\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?\s*(?:#.*)?$", re.MULTILINE)
 
 
 @dataclass
@@ -47,17 +45,19 @@ class Rescored:
     problems: list[str] = field(default_factory=list)  # task files that cannot be read
 
 
-def task_files(folder: Path) -> dict[str, Path]:
-    """Task and sample ids → their files under ``folder`` (read from each file's ``id:`` line; a file
-    without one is skipped here and its id's trials are reported as having no task file)."""
-    out: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*.yaml")):
-        if not path.name.endswith((TASK_SUFFIX, SAMPLE_SUFFIX)) or not path.is_file():
-            continue
-        found = _ID_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
-        if found:
-            out.setdefault(found.group(1), path)
-    return out
+def task_files(folder: Path, problems: list[str] | None = None) -> dict[str, Path]:
+    """Task and sample ids → their files under ``folder``, found as collection finds them (the
+    ``id:`` line of each task file; folders pytest skips are skipped). An id held by two files is
+    noted in ``problems`` and scored with neither: which one the run used is unknown."""
+    held: dict[str, list[Path]] = {}
+    for path in task_files_under(folder):
+        task_id = task_id_in(path)
+        if task_id is not None:
+            held.setdefault(task_id, []).append(path)
+    for task_id, paths in held.items():
+        if len(paths) > 1 and problems is not None:
+            problems.append(f"task id {task_id!r} is used by {len(paths)} files: {', '.join(map(str, paths))}")
+    return {task_id: paths[0] for task_id, paths in held.items() if len(paths) == 1}
 
 
 def settings_of(fingerprint: dict[str, Any]) -> TrialSettings:
@@ -70,10 +70,10 @@ def settings_of(fingerprint: dict[str, Any]) -> TrialSettings:
 
 def rescore(run: LoggedRun, tasks: Path) -> Rescored:
     """Every record of ``run`` scored again with the task files under ``tasks``."""
-    files = task_files(tasks)
+    out = Rescored()
+    files = task_files(tasks, out.problems)
     settings = settings_of(run.fingerprint)
     units: dict[str, Unit | None] = {}
-    out = Rescored()
     for record in run.records:
         base_id = record.get("base_task") or record["task"]
         if base_id not in units:

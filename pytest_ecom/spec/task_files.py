@@ -56,7 +56,7 @@ def find_root(paths: Sequence[Path], cwd: Path | None = None) -> Path:
 _ID_LINE = re.compile(r"""^id:[ \t]*(?:"([^"\n]*)"|'([^'\n]*)'|([^\s#'"][^\s#]*))[ \t]*(?:#.*)?$""", re.MULTILINE)
 
 
-def _id_in(path: Path) -> str | None:
+def task_id_in(path: Path) -> str | None:
     """The task id of a file, read without parsing it (a whole project is scanned per run)."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -94,7 +94,7 @@ class TaskIds:
     def _scan(self) -> None:
         self._id_of = {}
         for path in task_files_under(self._root, self._skip) if self._root is not None else ():
-            task_id = _id_in(path)
+            task_id = task_id_in(path)
             if task_id is not None:
                 self._put(Path(os.path.abspath(path)), task_id)
 
