@@ -107,6 +107,7 @@ class HttpAgent:
         self.url = url
         self.conversation_id = uuid.uuid4().hex
         self.uses_mcp = context.mcp_url is not None
+        self._client: httpx.AsyncClient | None = None  # one per trial: its connections are reused step to step
 
     def request(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> dict[str, Any]:
         return {
@@ -121,9 +122,10 @@ class HttpAgent:
 
     async def __call__(self, messages: list[Message], tools: list[dict[str, Any]], context: AgentContext) -> Any:
         timeout = llm.settings().timeout_s
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
         try:
-            async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
-                answer = await client.post(self.url, json=self.request(messages, tools, context))
+            answer = await self._client.post(self.url, json=self.request(messages, tools, context))
         except httpx.TimeoutException:
             raise ProviderError(f"the HTTP agent at {self.url} did not answer within {timeout:g} s "
                                 "(raise --ecom-call-timeout for a slower service)") from None
@@ -142,3 +144,9 @@ class HttpAgent:
             raise AgentReplyError("the HTTP agent's answer is not an assistant message: "
                                   f"{json.dumps(reply, ensure_ascii=False)[:_SHOWN]}")
         return reply
+
+    async def teardown(self) -> None:
+        """The trial is over: close its connections."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
