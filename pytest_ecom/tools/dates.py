@@ -40,6 +40,19 @@ _FORMS = (
 )
 
 
+# Most texts an agent sees (tool results, JSON) hold no month name and no 月: the forms needing
+# one are skipped after one cheap search instead of trying every digit of the text.
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _may_name_a_month(text: str) -> bool:
+    low = text.lower()
+    return any(stem in low for stem in _MONTH_STEMS)  # substring tests in C: a false hit only costs a search
+
+
+_NEEDS = (_may_name_a_month, _may_name_a_month, lambda text: "月" in text, lambda text: True)
+
+
 def _month(text: str) -> int:
     return int(text) if text.isdigit() else _MONTHS[text.lower()]
 
@@ -47,7 +60,9 @@ def _month(text: str) -> int:
 def dates_in(text: str, today: date | None = None) -> set[str]:
     """The ISO dates written in ``text`` in the forms above; a year-less one in ``today``'s year."""
     found = set()
-    for form in _FORMS:
+    for form, needs in zip(_FORMS, _NEEDS):
+        if not needs(text):
+            continue
         for m in form.finditer(text):
             year = m.group("year")
             if year is None and today is None:
